@@ -1,0 +1,45 @@
+package dev.genaug.domain.jobs;
+
+import dev.genaug.api.events.v1.DatasetJob;
+import dev.genaug.domain.error.InvalidArgumentException;
+import dev.genaug.domain.error.ResourceExhaustedException;
+import java.util.regex.Pattern;
+
+/** Checks a submitted job spec, naming the offending field of SubmitJobRequest. */
+public final class DatasetJobValidator {
+    private static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+
+    private final long maxCount;
+
+    /** @param maxCount largest accepted job, in samples */
+    public DatasetJobValidator(long maxCount) {
+        this.maxCount = maxCount;
+    }
+
+    public void validate(DatasetJob job) {
+        if (!job.getJobId().isEmpty()) {
+            throw new InvalidArgumentException("job.job_id", "must be empty: the gateway assigns it");
+        }
+        if (job.getModel().getName().isEmpty()) {
+            throw new InvalidArgumentException("job.model.name", "must name a generator model");
+        }
+        if (job.getCount() < 1) {
+            throw new InvalidArgumentException("job.count", "must be >= 1, got " + job.getCount());
+        }
+        if (Long.compareUnsigned(job.getCount(), maxCount) > 0) {
+            throw new ResourceExhaustedException("job.count: " + Long.toUnsignedString(job.getCount())
+                    + " is above this gateway's cap of " + maxCount + " samples per job");
+        }
+        float psi = job.getTruncationPsi();
+        if (!(psi == 0f || (psi > 0f && psi <= 1f))) {
+            throw new InvalidArgumentException("job.truncation_psi", "must be in (0, 1] (0 means 1), got " + psi);
+        }
+        if (!job.getOutputTopic().isEmpty()
+                && !TOPIC.matcher(job.getOutputTopic()).matches()) {
+            throw new InvalidArgumentException(
+                    "job.output_topic",
+                    "must be a legal Kafka topic name (letters, digits, '.', '_', '-'), got '" + job.getOutputTopic()
+                            + "'");
+        }
+    }
+}

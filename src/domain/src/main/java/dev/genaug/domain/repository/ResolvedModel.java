@@ -1,0 +1,30 @@
+package dev.genaug.domain.repository;
+
+import dev.genaug.api.inference.ModelConfig;
+import dev.genaug.api.model.v1.ModelManifest;
+import dev.genaug.domain.error.FailedPreconditionException;
+import java.nio.file.Path;
+
+/** A usable model at one concrete version. */
+public record ResolvedModel(ModelEntry entry, long version) {
+
+    public String name() {
+        return entry.name();
+    }
+
+    public ModelConfig config() {
+        return entry.config();
+    }
+
+    /** The version folder, where e.g. {@code model.onnx} lives. */
+    public Path versionDirectory() {
+        return entry.directory().resolve(Long.toString(version));
+    }
+
+    /** The manifest, or FAILED_PRECONDITION when the model has none. */
+    public ModelManifest manifest() {
+        return entry.manifest()
+                .orElseThrow(() -> new FailedPreconditionException("model '" + name() + "' has no "
+                        + ModelRepository.MANIFEST_FILE + ": genaug cannot tell its latent space or image format"));
+    }
+}

@@ -1,0 +1,120 @@
+package dev.genaug.domain.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.genaug.api.common.v1.ModelRef;
+import dev.genaug.api.events.v1.DatasetJob;
+import dev.genaug.api.events.v1.JobProgress;
+import dev.genaug.api.events.v1.JobState;
+import dev.genaug.api.gateway.v1.JobStatus;
+import dev.genaug.domain.error.InvalidArgumentException;
+import dev.genaug.domain.error.NotFoundException;
+import dev.genaug.domain.error.ResourceExhaustedException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class JobTrackerTest {
+    private final AtomicLong now = new AtomicLong(1_000);
+    private final JobTracker tracker = new JobTracker(now::get);
+
+    private static DatasetJob job(String id, long count) {
+        return DatasetJob.newBuilder()
+                .setJobId(id)
+                .setModel(ModelRef.newBuilder().setName("g"))
+                .setCount(count)
+                .build();
+    }
+
+    private static JobProgress progress(String id, String stage, JobState state, long done) {
+        return JobProgress.newBuilder()
+                .setJobId(id)
+                .setStage(stage)
+                .setState(state)
+                .setSamplesDone(done)
+                .build();
+    }
+
+    @Test
+    void shouldGoFromQueuedToRunningToSucceededWithRateAndEta() {
+        tracker.submitted(job("j", 100));
+        List<JobStatus> seen = new ArrayList<>();
+        tracker.watch("j", seen::add);
+        tracker.apply(progress("j", "sampler", JobState.JOB_STATE_RUNNING, 0));
+        now.addAndGet(1_000);
+        tracker.apply(progress("j", "writer", JobState.JOB_STATE_RUNNING, 40));
+        JobStatus mid = tracker.status("j");
+        assertThat(mid.getSamplesDone()).isEqualTo(40);
+        assertThat(mid.getSamplesPerSecond()).isEqualTo(40.0);
+        assertThat(mid.getEtaSeconds()).isEqualTo(1.5);
+        now.addAndGet(1_000);
+        tracker.apply(progress("j", "writer", JobState.JOB_STATE_RUNNING, 100));
+        assertThat(tracker.status("j").getState()).isEqualTo(JobState.JOB_STATE_SUCCEEDED);
+        assertThat(seen)
+                .extracting(JobStatus::getState)
+                .containsExactly(
+                        JobState.JOB_STATE_QUEUED,
+                        JobState.JOB_STATE_RUNNING,
+                        JobState.JOB_STATE_RUNNING,
+                        JobState.JOB_STATE_SUCCEEDED);
+    }
+
+    @Test
+    void shouldFailWithTheStagesReasonAndNeverChangeAfterwards() {
+        tracker.submitted(job("j", 10));
+        JobProgress failure = progress("j", "sampler", JobState.JOB_STATE_FAILED, 0).toBuilder()
+                .setMessage("model 'x' is not in the model repository")
+                .build();
+        tracker.apply(failure);
+        tracker.apply(progress("j", "writer", JobState.JOB_STATE_RUNNING, 10));
+        JobStatus s = tracker.status("j");
+        assertThat(s.getState()).isEqualTo(JobState.JOB_STATE_FAILED);
+        assertThat(s.getMessage()).isEqualTo("sampler: model 'x' is not in the model repository");
+        assertThat(s.getSamplesDone()).isZero();
+        assertThat(tracker.cancel("j").getState()).isEqualTo(JobState.JOB_STATE_FAILED);
+    }
+
+    @Test
+    void shouldCancelRunningJobAndListNewestFirst() {
+        tracker.submitted(job("old", 5));
+        now.addAndGet(10);
+        tracker.submitted(job("new", 5));
+        assertThat(tracker.cancel("old").getState()).isEqualTo(JobState.JOB_STATE_CANCELLED);
+        assertThat(tracker.list(0)).extracting(s -> s.getJob().getJobId()).containsExactly("new", "old");
+        assertThat(tracker.list(1)).hasSize(1);
+        assertThatThrownBy(() -> tracker.cancel("zzz")).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> tracker.watch("zzz", s -> {})).isInstanceOf(NotFoundException.class);
+    }
+
+    @Test
+    void shouldStopNotifyingAfterWatchIsClosed() throws Exception {
+        tracker.submitted(job("j", 5));
+        List<JobStatus> seen = new ArrayList<>();
+        AutoCloseable handle = tracker.watch("j", seen::add);
+        handle.close();
+        tracker.cancel("j");
+        assertThat(seen).hasSize(1);
+    }
+
+    @Test
+    void shouldValidateSubmittedSpecsNamingTheField() {
+        DatasetJobValidator v = new DatasetJobValidator(1000);
+        DatasetJob ok = job("", 10);
+        v.validate(ok);
+        assertThatThrownBy(() -> v.validate(ok.toBuilder().setJobId("x").build()))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageStartingWith("job.job_id");
+        assertThatThrownBy(() -> v.validate(ok.toBuilder().clearModel().build()))
+                .hasMessageStartingWith("job.model.name");
+        assertThatThrownBy(() -> v.validate(ok.toBuilder().setCount(0).build())).hasMessageStartingWith("job.count");
+        assertThatThrownBy(() -> v.validate(ok.toBuilder().setCount(1001).build()))
+                .isInstanceOf(ResourceExhaustedException.class)
+                .hasMessageContaining("cap of 1000");
+        assertThatThrownBy(() -> v.validate(ok.toBuilder().setTruncationPsi(2f).build()))
+                .hasMessageStartingWith("job.truncation_psi");
+        assertThatThrownBy(() -> v.validate(ok.toBuilder().setOutputTopic("a b").build()))
+                .hasMessageStartingWith("job.output_topic");
+    }
+}
