@@ -1,0 +1,112 @@
+package dev.genaug.sampler;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.genaug.api.events.v1.DatasetJob;
+import dev.genaug.api.events.v1.JobProgress;
+import dev.genaug.api.events.v1.JobState;
+import dev.genaug.api.events.v1.LatentBatch;
+import dev.genaug.domain.error.GenaugException;
+import dev.genaug.domain.sampling.SampleRange;
+import dev.genaug.domain.sampling.Sampling;
+import dev.genaug.service.KafkaRecords;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.annotations.Blocking;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.jboss.logging.Logger;
+
+/**
+ * Kafka adapter: each DatasetJob becomes LatentBatch records (to the labelled topic when the job
+ * names a labeller) plus JobProgress reports. The job record is acknowledged only after every
+ * batch is acknowledged by the broker, so a crash mid-job redelivers the job and the batches are
+ * redrawn identically (the stream is keyed by seed and sample index).
+ */
+@ApplicationScoped
+public class JobSplitter {
+    private static final Logger LOG = Logger.getLogger(JobSplitter.class);
+    static final String STAGE = "sampler";
+
+    @Inject
+    Sampling sampling;
+
+    @Inject
+    SamplerConfig config;
+
+    @Inject
+    @Channel("latents")
+    MutinyEmitter<byte[]> latents;
+
+    @Inject
+    @Channel("latents-labelled")
+    MutinyEmitter<byte[]> labelledLatents;
+
+    @Inject
+    @Channel("progress")
+    MutinyEmitter<byte[]> progress;
+
+    @Incoming("jobs")
+    @Blocking(ordered = false)
+    public void onJob(byte[] payload) {
+        DatasetJob job;
+        try {
+            job = DatasetJob.parseFrom(payload);
+        } catch (InvalidProtocolBufferException e) {
+            LOG.errorf("dropping a record of the jobs topic that is not a DatasetJob: %s", e.getMessage());
+            return;
+        }
+        if (job.getJobId().isEmpty()) {
+            LOG.error("dropping a DatasetJob without job_id");
+            return;
+        }
+        Iterator<LatentBatch> batches;
+        try {
+            batches = sampling.plan(job);
+        } catch (GenaugException e) {
+            report(job.getJobId(), JobState.JOB_STATE_FAILED, 0, e.getMessage());
+            return;
+        }
+        report(job.getJobId(), JobState.JOB_STATE_RUNNING, 0, "");
+        boolean labelled = job.hasLabeller() && !job.getLabeller().getName().isEmpty();
+        MutinyEmitter<byte[]> out = labelled ? labelledLatents : latents;
+        long sent = 0;
+        List<Uni<Void>> window = new ArrayList<>();
+        while (batches.hasNext()) {
+            LatentBatch batch = batches.next();
+            window.add(out.sendMessage(KafkaRecords.keyed(
+                    SampleRange.recordKey(job.getJobId(), batch.getRange().getStart()), batch)));
+            sent += batch.getRange().getCount();
+            if (window.size() >= config.sendWindow()) {
+                await(window);
+            }
+        }
+        await(window);
+        report(job.getJobId(), JobState.JOB_STATE_RUNNING, sent, "");
+        LOG.infof("job %s: %d samples sent as latent batches", job.getJobId(), sent);
+    }
+
+    private static void await(List<Uni<Void>> window) {
+        if (!window.isEmpty()) {
+            // On a worker thread (@Blocking): waiting here applies back-pressure to the job.
+            Uni.join().all(window).andFailFast().await().indefinitely();
+            window.clear();
+        }
+    }
+
+    private void report(String jobId, JobState state, long done, String message) {
+        JobProgress p = JobProgress.newBuilder()
+                .setJobId(jobId)
+                .setStage(STAGE)
+                .setState(state)
+                .setSamplesDone(done)
+                .setMessage(message)
+                .setReportedAtMs(System.currentTimeMillis())
+                .build();
+        progress.sendMessageAndAwait(KafkaRecords.keyed(jobId, p));
+    }
+}

@@ -1,0 +1,20 @@
+package dev.genaug.sampler;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/** Settings of the sampler service. */
+@ConfigMapping(prefix = "genaug.sampler")
+public interface SamplerConfig {
+    /** Most latents one Sample request may ask for (RESOURCE_EXHAUSTED above). */
+    @WithDefault("100000")
+    int maxCount();
+
+    /** Samples per LatentBatch when a job does not set batch_size. */
+    @WithDefault("64")
+    int defaultBatchSize();
+
+    /** LatentBatch records in flight before the splitter waits for the broker's acknowledgements. */
+    @WithDefault("64")
+    int sendWindow();
+}
