@@ -1,0 +1,133 @@
+package dev.genaug.labeller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.google.protobuf.ByteString;
+import dev.genaug.api.common.v1.Latent;
+import dev.genaug.api.common.v1.ModelRef;
+import dev.genaug.api.labeller.v1.Annotation;
+import dev.genaug.api.labeller.v1.LabelRequest;
+import dev.genaug.api.labeller.v1.LabellerServiceGrpc;
+import dev.genaug.api.labeller.v1.TrainRequest;
+import dev.genaug.domain.tensor.ImageCodec;
+import dev.genaug.domain.tensor.Tensors;
+import dev.genaug.testing.GrpcChannels;
+import dev.genaug.testing.KafkaTestResource;
+import dev.genaug.testing.ToyModelRepository;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.net.URL;
+import java.util.Collections;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+@QuarkusTestResource(ToyModelRepository.class)
+@QuarkusTestResource(KafkaTestResource.class)
+class LabellerGrpcServiceTest {
+    @TestHTTPResource("/")
+    URL root;
+
+    ManagedChannel channel;
+    LabellerServiceGrpc.LabellerServiceBlockingStub labeller;
+
+    @BeforeEach
+    void connect() {
+        channel = GrpcChannels.to(root);
+        labeller = LabellerServiceGrpc.newBlockingStub(channel);
+    }
+
+    @AfterEach
+    void close() {
+        channel.shutdownNow();
+    }
+
+    private static ByteString mask(int size, int classId) {
+        byte[] pixels = new byte[size * size];
+        pixels[pixels.length - 1] = (byte) classId;
+        return ByteString.copyFrom(ImageCodec.encodePng(pixels, 1, size, size));
+    }
+
+    private static Annotation annotation(int size, int classId) {
+        return Annotation.newBuilder()
+                .setLatent(Latent.newBuilder().addAllValues(Collections.nCopies(8, 0.1f)))
+                .setLabelPng(mask(size, classId))
+                .build();
+    }
+
+    private static TrainRequest.Builder train() {
+        return TrainRequest.newBuilder()
+                .setGenerator(ModelRef.newBuilder().setName("toy-generator"))
+                .setLabellerName("parts")
+                .addClassNames("background")
+                .addClassNames("body")
+                .addClassNames("head")
+                .addAnnotations(annotation(16, 2));
+    }
+
+    private Status train(TrainRequest request) {
+        return catchThrowableOfType(
+                        StatusRuntimeException.class,
+                        () -> labeller.train(request).forEachRemaining(p -> {}))
+                .getStatus();
+    }
+
+    @Test
+    void shouldNameTheOffendingAnnotation() {
+        Status size = train(train().addAnnotations(annotation(8, 1)).build());
+        assertThat(size.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(size.getDescription()).startsWith("annotations[1].label_png").contains("8x8");
+        Status classId = train(train().addAnnotations(annotation(16, 1))
+                .addAnnotations(annotation(16, 7))
+                .build());
+        assertThat(classId.getDescription())
+                .startsWith("annotations[2].label_png")
+                .contains("class id 7");
+        Status empty = train(train().clearAnnotations().build());
+        assertThat(empty.getDescription()).startsWith("annotations:");
+        Status latent = train(train().addAnnotations(Annotation.newBuilder()
+                        .setLatent(Latent.newBuilder().addValues(1f))
+                        .setLabelPng(mask(16, 0)))
+                .build());
+        assertThat(latent.getDescription()).startsWith("annotations[1].latent").contains("dimension is 8");
+    }
+
+    @Test
+    void shouldAnswerUnimplementedForAValidTrainingRequest() {
+        Status s = train(train().build());
+        assertThat(s.getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
+        assertThat(s.getDescription()).contains("cannot train labellers yet");
+    }
+
+    @Test
+    void shouldRejectALabellerTrainedForAnotherGenerator() {
+        Status s = catchThrowableOfType(
+                        StatusRuntimeException.class,
+                        () -> labeller.label(LabelRequest.newBuilder()
+                                .setLabeller(ModelRef.newBuilder().setName("toy-labeller"))
+                                .setGenerator(ModelRef.newBuilder().setName("other-generator"))
+                                .setLatents(Tensors.fp32(new float[8], 1, 8))
+                                .build()))
+                .getStatus();
+        assertThat(s.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+        assertThat(s.getDescription()).contains("trained for 'toy-generator'");
+    }
+
+    @Test
+    void shouldAnswerNotFoundForAnUnknownLabeller() {
+        Status s = catchThrowableOfType(
+                        StatusRuntimeException.class,
+                        () -> labeller.label(LabelRequest.newBuilder()
+                                .setLabeller(ModelRef.newBuilder().setName("nope"))
+                                .setLatents(Tensors.fp32(new float[8], 1, 8))
+                                .build()))
+                .getStatus();
+        assertThat(s.getCode()).isEqualTo(Status.Code.NOT_FOUND);
+    }
+}
