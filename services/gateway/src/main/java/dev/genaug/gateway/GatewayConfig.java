@@ -1,0 +1,25 @@
+package dev.genaug.gateway;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+
+/** Settings of the gateway. */
+@ConfigMapping(prefix = "genaug.gateway")
+public interface GatewayConfig {
+    /** Most samples one dataset job may ask for (RESOURCE_EXHAUSTED above). */
+    @WithDefault("100000000")
+    long maxJobCount();
+
+    /** Most views per input in GetViews (INVALID_ARGUMENT above). */
+    @WithDefault("64")
+    int maxViewsPerInput();
+
+    /** Most inputs (images or latents) in one GetViews request. */
+    @WithDefault("1024")
+    int maxInputs();
+
+    /** How long SubmitJob waits for the broker to accept a job before answering UNAVAILABLE. */
+    @WithDefault("10s")
+    Duration enqueueTimeout();
+}

@@ -1,0 +1,126 @@
+package dev.genaug.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.genaug.api.events.v1.DatasetJob;
+import dev.genaug.api.events.v1.JobProgress;
+import dev.genaug.api.events.v1.JobState;
+import dev.genaug.api.gateway.v1.CancelJobRequest;
+import dev.genaug.api.gateway.v1.DatasetServiceGrpc;
+import dev.genaug.api.gateway.v1.JobStatus;
+import dev.genaug.api.gateway.v1.SubmitJobRequest;
+import dev.genaug.api.gateway.v1.WatchJobRequest;
+import dev.genaug.testing.GrpcChannels;
+import dev.genaug.testing.KafkaTestResource;
+import dev.genaug.testing.SharedKafka;
+import dev.genaug.testing.TopicProbe;
+import dev.genaug.testing.ToyModelRepository;
+import io.grpc.ManagedChannel;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.net.URL;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Jobs through the gateway and a real broker: enqueued on the jobs topic, tracked from progress. */
+@QuarkusTest
+@QuarkusTestResource(ToyModelRepository.class)
+@QuarkusTestResource(KafkaTestResource.class)
+class DatasetJobsIT {
+    @TestHTTPResource("/")
+    URL root;
+
+    private final TopicProbe probe = new TopicProbe(SharedKafka.bootstrapServers());
+    ManagedChannel channel;
+    DatasetServiceGrpc.DatasetServiceBlockingStub datasets;
+
+    @BeforeEach
+    void connect() {
+        channel = GrpcChannels.to(root);
+        datasets = DatasetServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+    }
+
+    @AfterEach
+    void close() {
+        channel.shutdownNow();
+    }
+
+    private String submit(long count) {
+        return datasets.submitJob(SubmitJobRequest.newBuilder()
+                        .setJob(GatewayGrpcServiceTest.job().setCount(count))
+                        .build())
+                .getJobId();
+    }
+
+    private void report(String id, String stage, JobState state, long done, String message) {
+        probe.send(
+                "genaug.progress.v1",
+                id,
+                JobProgress.newBuilder()
+                        .setJobId(id)
+                        .setStage(stage)
+                        .setState(state)
+                        .setSamplesDone(done)
+                        .setMessage(message)
+                        .build()
+                        .toByteArray());
+    }
+
+    @Test
+    void shouldPublishTheSubmittedJobKeyedByItsId() throws Exception {
+        String id = submit(42);
+        var got = probe.await("genaug.jobs.v1", r -> r.key().equals(id), 1, Duration.ofSeconds(30));
+        assertThat(got).hasSize(1);
+        DatasetJob job = DatasetJob.parseFrom(got.getFirst().value());
+        assertThat(job.getJobId()).isEqualTo(id);
+        assertThat(job.getCount()).isEqualTo(42);
+        assertThat(job.getModel().getName()).isEqualTo("toy-generator");
+    }
+
+    @Test
+    void shouldStreamProgressUntilTheWriterCompletesTheJob() {
+        String id = submit(10);
+        var stream = datasets.watchJob(WatchJobRequest.newBuilder().setJobId(id).build());
+        assertThat(stream.next().getState()).isEqualTo(JobState.JOB_STATE_QUEUED);
+        report(id, "sampler", JobState.JOB_STATE_RUNNING, 0, "");
+        report(id, "writer", JobState.JOB_STATE_RUNNING, 4, "");
+        report(id, "writer", JobState.JOB_STATE_RUNNING, 10, "");
+        List<JobStatus> seen = new ArrayList<>();
+        stream.forEachRemaining(seen::add);
+        assertThat(seen)
+                .extracting(JobStatus::getState)
+                .containsExactly(JobState.JOB_STATE_RUNNING, JobState.JOB_STATE_RUNNING, JobState.JOB_STATE_SUCCEEDED);
+        assertThat(seen.get(1).getSamplesDone()).isEqualTo(4);
+        assertThat(seen.getLast().getSamplesDone()).isEqualTo(10);
+    }
+
+    @Test
+    void shouldShowAStagesFailureReasonInWatchJob() {
+        String id = submit(10);
+        report(id, "sampler", JobState.JOB_STATE_FAILED, 0, "job.model: model 'x' is not in the model repository");
+        var stream = datasets.watchJob(WatchJobRequest.newBuilder().setJobId(id).build());
+        JobStatus last = null;
+        while (stream.hasNext()) {
+            last = stream.next();
+        }
+        assertThat(last.getState()).isEqualTo(JobState.JOB_STATE_FAILED);
+        assertThat(last.getMessage()).isEqualTo("sampler: job.model: model 'x' is not in the model repository");
+    }
+
+    @Test
+    void shouldAnnounceCancellationOnTheProgressTopic() throws Exception {
+        String id = submit(10);
+        datasets.cancelJob(CancelJobRequest.newBuilder().setJobId(id).build());
+        var got = probe.await("genaug.progress.v1", r -> r.key().equals(id), 1, Duration.ofSeconds(30));
+        assertThat(got).hasSize(1);
+        JobProgress p = JobProgress.parseFrom(got.getFirst().value());
+        assertThat(p.getStage()).isEqualTo("gateway");
+        assertThat(p.getState()).isEqualTo(JobState.JOB_STATE_CANCELLED);
+    }
+}

@@ -1,0 +1,156 @@
+package dev.genaug.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.genaug.api.common.v1.Latent;
+import dev.genaug.api.common.v1.ModelRef;
+import dev.genaug.api.events.v1.DatasetJob;
+import dev.genaug.api.events.v1.JobState;
+import dev.genaug.api.gateway.v1.AugmentServiceGrpc;
+import dev.genaug.api.gateway.v1.CancelJobRequest;
+import dev.genaug.api.gateway.v1.DatasetServiceGrpc;
+import dev.genaug.api.gateway.v1.GetViewsRequest;
+import dev.genaug.api.gateway.v1.ListJobsRequest;
+import dev.genaug.api.gateway.v1.SubmitJobRequest;
+import dev.genaug.api.gateway.v1.SubmitJobResponse;
+import dev.genaug.api.gateway.v1.WatchJobRequest;
+import dev.genaug.testing.GrpcChannels;
+import dev.genaug.testing.KafkaTestResource;
+import dev.genaug.testing.ToyModelRepository;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.net.URL;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+@QuarkusTestResource(ToyModelRepository.class)
+@QuarkusTestResource(KafkaTestResource.class)
+class GatewayGrpcServiceTest {
+    @TestHTTPResource("/")
+    URL root;
+
+    ManagedChannel channel;
+    DatasetServiceGrpc.DatasetServiceBlockingStub datasets;
+    AugmentServiceGrpc.AugmentServiceBlockingStub augment;
+
+    @BeforeEach
+    void connect() {
+        channel = GrpcChannels.to(root);
+        datasets = DatasetServiceGrpc.newBlockingStub(channel);
+        augment = AugmentServiceGrpc.newBlockingStub(channel);
+    }
+
+    @AfterEach
+    void close() {
+        channel.shutdownNow();
+    }
+
+    static DatasetJob.Builder job() {
+        return DatasetJob.newBuilder()
+                .setModel(ModelRef.newBuilder().setName("toy-generator"))
+                .setCount(100)
+                .setSeed(5);
+    }
+
+    private Status submit(DatasetJob.Builder job) {
+        return catchThrowableOfType(
+                        StatusRuntimeException.class,
+                        () -> datasets.submitJob(
+                                SubmitJobRequest.newBuilder().setJob(job).build()))
+                .getStatus();
+    }
+
+    @Test
+    void shouldRejectInvalidJobsNamingTheField() {
+        assertThat(submit(job().setCount(0)).getDescription()).startsWith("job.count:");
+        assertThat(submit(job().clearModel()).getDescription()).startsWith("job.model.name:");
+        assertThat(submit(job().setJobId("mine")).getDescription()).startsWith("job.job_id:");
+        assertThat(submit(job().setTruncationPsi(-1f)).getDescription()).startsWith("job.truncation_psi:");
+        Status big = submit(job().setCount(100_000_001));
+        assertThat(big.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        Status none = catchThrowableOfType(
+                        StatusRuntimeException.class, () -> datasets.submitJob(SubmitJobRequest.getDefaultInstance()))
+                .getStatus();
+        assertThat(none.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(none.getDescription()).startsWith("job:");
+    }
+
+    @Test
+    void shouldQueueListAndCancelAJob() {
+        SubmitJobResponse submitted =
+                datasets.submitJob(SubmitJobRequest.newBuilder().setJob(job()).build());
+        assertThat(submitted.getJobId()).matches("[0-9a-f-]{36}");
+        assertThat(submitted.getStatus().getState()).isEqualTo(JobState.JOB_STATE_QUEUED);
+        assertThat(submitted.getStatus().getJob().getSubmittedAtMs()).isPositive();
+        assertThat(datasets.listJobs(ListJobsRequest.getDefaultInstance()).getJobsList())
+                .extracting(s -> s.getJob().getJobId())
+                .contains(submitted.getJobId());
+        var cancelled = datasets.cancelJob(
+                CancelJobRequest.newBuilder().setJobId(submitted.getJobId()).build());
+        assertThat(cancelled.getState()).isEqualTo(JobState.JOB_STATE_CANCELLED);
+        // Watching an ended job gives its final status and completes.
+        var watched = datasets.watchJob(
+                WatchJobRequest.newBuilder().setJobId(submitted.getJobId()).build());
+        assertThat(watched.next().getState()).isEqualTo(JobState.JOB_STATE_CANCELLED);
+        assertThat(watched.hasNext()).isFalse();
+    }
+
+    @Test
+    void shouldAnswerNotFoundForUnknownJobs() {
+        Status cancel = catchThrowableOfType(
+                        StatusRuntimeException.class,
+                        () -> datasets.cancelJob(
+                                CancelJobRequest.newBuilder().setJobId("nope").build()))
+                .getStatus();
+        assertThat(cancel.getCode()).isEqualTo(Status.Code.NOT_FOUND);
+        Status watch = catchThrowableOfType(
+                        StatusRuntimeException.class,
+                        () -> datasets.watchJob(WatchJobRequest.newBuilder()
+                                        .setJobId("nope")
+                                        .build())
+                                .hasNext())
+                .getStatus();
+        assertThat(watch.getCode()).isEqualTo(Status.Code.NOT_FOUND);
+        assertThat(watch.getDescription()).contains("'nope'");
+    }
+
+    private Status views(GetViewsRequest.Builder r) {
+        return catchThrowableOfType(
+                        StatusRuntimeException.class,
+                        () -> augment.getViews(r.build()).forEachRemaining(b -> {}))
+                .getStatus();
+    }
+
+    static GetViewsRequest.Builder viewsRequest() {
+        return GetViewsRequest.newBuilder()
+                .setModel(ModelRef.newBuilder().setName("toy-generator"))
+                .addLatents(Latent.newBuilder().addValues(0f))
+                .setViewsPerInput(2)
+                .setSigma(0.5f);
+    }
+
+    @Test
+    void shouldRejectBadViewRequestsNamingTheField() {
+        assertThat(views(viewsRequest().setViewsPerInput(0)).getDescription()).startsWith("views_per_input:");
+        Status cap = views(viewsRequest().setViewsPerInput(65));
+        assertThat(cap.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(cap.getDescription()).startsWith("views_per_input:").contains("cap of 64");
+        assertThat(views(viewsRequest().setSigma(-0.1f)).getDescription()).startsWith("sigma:");
+        assertThat(views(viewsRequest().setSigma(Float.NaN)).getDescription()).startsWith("sigma:");
+        assertThat(views(viewsRequest().clearLatents()).getDescription()).startsWith("images:");
+    }
+
+    @Test
+    void shouldAnswerUnimplementedSayingWhatIsMissingForValidViews() {
+        Status s = views(viewsRequest());
+        assertThat(s.getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
+        assertThat(s.getDescription()).contains("GetViews").contains("inference backends");
+    }
+}
