@@ -1,5 +1,7 @@
 package dev.genaug.kafka;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -24,15 +26,31 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         this.cluster = cluster;
     }
 
-    /** Formats storage, starts the node and waits until the broker accepts clients (about 2 s). */
+    /**
+     * Formats storage, starts the node and waits until the broker accepts clients (about 2 s). Its
+     * data lives in a temporary folder that Kafka's test kit deletes when the JVM exits.
+     */
     public static EmbeddedKafkaBroker start() {
+        return start(null);
+    }
+
+    /**
+     * As {@link #start()}, with the data in {@code dataDirectory}, deleted on {@link #close()}.
+     * A process that stops the broker from a shutdown hook of its own must use this: the test kit
+     * removes its temporary folder from another JVM shutdown hook, which can run while the broker
+     * is still up and make it halt the JVM.
+     */
+    public static EmbeddedKafkaBroker start(Path dataDirectory) {
         KafkaClusterTestKit cluster = null;
         try {
-            cluster = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
-                            .setCombined(true)
-                            .setNumBrokerNodes(1)
-                            .setNumControllerNodes(1)
-                            .build())
+            TestKitNodes.Builder nodes = new TestKitNodes.Builder()
+                    .setCombined(true)
+                    .setNumBrokerNodes(1)
+                    .setNumControllerNodes(1);
+            if (dataDirectory != null) {
+                nodes.setBaseDirectory(Files.createDirectories(dataDirectory));
+            }
+            cluster = new KafkaClusterTestKit.Builder(nodes.build())
                     .setConfigProp("offsets.topic.replication.factor", "1")
                     .setConfigProp("offsets.topic.num.partitions", "5")
                     .setConfigProp("transaction.state.log.replication.factor", "1")
