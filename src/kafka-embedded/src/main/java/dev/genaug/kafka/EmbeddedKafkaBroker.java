@@ -28,17 +28,21 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     /**
      * Formats storage, starts the node and waits until the broker accepts clients (about 2 s). Its
-     * data lives in a temporary folder that Kafka's test kit deletes when the JVM exits.
+     * data lives in a new temporary folder, deleted on {@link #close()}.
      */
     public static EmbeddedKafkaBroker start() {
-        return start(null);
+        try {
+            return start(Files.createTempDirectory("genaug-kafka-"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot create the broker's data folder", e);
+        }
     }
 
     /**
-     * As {@link #start()}, with the data in {@code dataDirectory}, deleted on {@link #close()}.
-     * A process that stops the broker from a shutdown hook of its own must use this: the test kit
-     * removes its temporary folder from another JVM shutdown hook, which can run while the broker
-     * is still up and make it halt the JVM.
+     * As {@link #start()}, with the data in {@code dataDirectory}, deleted on {@link #close()}. The
+     * folder is always ours: left to itself, the test kit would create a temporary one and delete it
+     * from a JVM shutdown hook of its own, which can run while the broker is still up (for example
+     * while another hook stops it) and make the broker halt the JVM.
      */
     public static EmbeddedKafkaBroker start(Path dataDirectory) {
         KafkaClusterTestKit cluster = null;
@@ -46,10 +50,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             TestKitNodes.Builder nodes = new TestKitNodes.Builder()
                     .setCombined(true)
                     .setNumBrokerNodes(1)
-                    .setNumControllerNodes(1);
-            if (dataDirectory != null) {
-                nodes.setBaseDirectory(Files.createDirectories(dataDirectory));
-            }
+                    .setNumControllerNodes(1)
+                    .setBaseDirectory(Files.createDirectories(dataDirectory));
             cluster = new KafkaClusterTestKit.Builder(nodes.build())
                     .setConfigProp("offsets.topic.replication.factor", "1")
                     .setConfigProp("offsets.topic.num.partitions", "5")
