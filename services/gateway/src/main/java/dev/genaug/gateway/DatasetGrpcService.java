@@ -15,6 +15,7 @@ import dev.genaug.domain.error.InvalidArgumentException;
 import dev.genaug.domain.error.UnavailableException;
 import dev.genaug.domain.jobs.DatasetJobValidator;
 import dev.genaug.domain.jobs.JobTracker;
+import dev.genaug.domain.jobs.ProgressReports;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;
@@ -29,6 +30,7 @@ import org.jboss.logging.Logger;
 @GrpcService
 public class DatasetGrpcService implements DatasetService {
     private static final Logger LOG = Logger.getLogger(DatasetGrpcService.class);
+    static final String STAGE = "gateway";
 
     @Inject
     JobTracker tracker;
@@ -60,12 +62,7 @@ public class DatasetGrpcService implements DatasetService {
                 events.enqueue(job, config.enqueueTimeout());
             } catch (RuntimeException e) {
                 String reason = "gateway: the job could not be enqueued on Kafka: " + e.getMessage();
-                tracker.apply(JobProgress.newBuilder()
-                        .setJobId(job.getJobId())
-                        .setStage("gateway")
-                        .setState(JobState.JOB_STATE_FAILED)
-                        .setMessage(reason)
-                        .build());
+                tracker.apply(ProgressReports.failed(job.getJobId(), STAGE, reason));
                 LOG.warn(reason, e);
                 throw new UnavailableException(
                         "Kafka did not accept the job within " + config.enqueueTimeout() + "; it was not started (job "
@@ -122,13 +119,7 @@ public class DatasetGrpcService implements DatasetService {
             JobStatus status = tracker.cancel(request.getJobId());
             if (status.getState() == JobState.JOB_STATE_CANCELLED) {
                 // Tells the stages; they stop working on the job's remaining batches.
-                JobProgress cancelled = JobProgress.newBuilder()
-                        .setJobId(request.getJobId())
-                        .setStage("gateway")
-                        .setState(JobState.JOB_STATE_CANCELLED)
-                        .setSamplesDone(status.getSamplesDone())
-                        .setReportedAtMs(System.currentTimeMillis())
-                        .build();
+                JobProgress cancelled = ProgressReports.cancelled(request.getJobId(), STAGE, status.getSamplesDone());
                 events.report(cancelled, config.enqueueTimeout());
             }
             return status;

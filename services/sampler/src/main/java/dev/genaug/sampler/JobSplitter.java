@@ -1,13 +1,13 @@
 package dev.genaug.sampler;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import dev.genaug.api.events.v1.DatasetJob;
 import dev.genaug.api.events.v1.JobProgress;
-import dev.genaug.api.events.v1.JobState;
 import dev.genaug.api.events.v1.LatentBatch;
 import dev.genaug.domain.error.GenaugException;
+import dev.genaug.domain.jobs.ProgressReports;
 import dev.genaug.domain.sampling.SampleRange;
 import dev.genaug.domain.sampling.Sampling;
+import dev.genaug.service.KafkaPayloads;
 import dev.genaug.service.KafkaRecords;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
@@ -53,11 +53,9 @@ public class JobSplitter {
     @Incoming("jobs")
     @Blocking(ordered = false)
     public void onJob(byte[] payload) {
-        DatasetJob job;
-        try {
-            job = DatasetJob.parseFrom(payload);
-        } catch (InvalidProtocolBufferException e) {
-            LOG.errorf("dropping a record of the jobs topic that is not a DatasetJob: %s", e.getMessage());
+        DatasetJob job =
+                KafkaPayloads.parse(payload, DatasetJob.parser(), "DatasetJob").orElse(null);
+        if (job == null) {
             return;
         }
         if (job.getJobId().isEmpty()) {
@@ -68,10 +66,10 @@ public class JobSplitter {
         try {
             batches = sampling.plan(job);
         } catch (GenaugException e) {
-            report(job.getJobId(), JobState.JOB_STATE_FAILED, 0, e.getMessage());
+            report(ProgressReports.failed(job.getJobId(), STAGE, e.getMessage()));
             return;
         }
-        report(job.getJobId(), JobState.JOB_STATE_RUNNING, 0, "");
+        report(ProgressReports.running(job.getJobId(), STAGE, 0));
         boolean labelled = job.hasLabeller() && !job.getLabeller().getName().isEmpty();
         MutinyEmitter<byte[]> out = labelled ? labelledLatents : latents;
         long sent = 0;
@@ -86,7 +84,7 @@ public class JobSplitter {
             }
         }
         await(window);
-        report(job.getJobId(), JobState.JOB_STATE_RUNNING, sent, "");
+        report(ProgressReports.running(job.getJobId(), STAGE, sent));
         LOG.infof("job %s: %d samples sent as latent batches", job.getJobId(), sent);
     }
 
@@ -98,15 +96,7 @@ public class JobSplitter {
         }
     }
 
-    private void report(String jobId, JobState state, long done, String message) {
-        JobProgress p = JobProgress.newBuilder()
-                .setJobId(jobId)
-                .setStage(STAGE)
-                .setState(state)
-                .setSamplesDone(done)
-                .setMessage(message)
-                .setReportedAtMs(System.currentTimeMillis())
-                .build();
-        progress.sendMessageAndAwait(KafkaRecords.keyed(jobId, p));
+    private void report(JobProgress report) {
+        progress.sendMessageAndAwait(KafkaRecords.keyed(report.getJobId(), report));
     }
 }
