@@ -30,6 +30,7 @@ class ProtoRoundTripTest {
                 dev.genaug.api.gateway.v1.GatewayProto.getDescriptor(),
                 dev.genaug.api.events.v1.EventsProto.getDescriptor(),
                 dev.genaug.api.model.v1.ManifestProto.getDescriptor(),
+                dev.genaug.api.dataset.v1.SampleProto.getDescriptor(),
                 dev.genaug.api.inference.GrpcServiceProto.getDescriptor(),
                 dev.genaug.api.inference.ModelConfigProto.getDescriptor());
         List<Descriptor> all = new ArrayList<>();
