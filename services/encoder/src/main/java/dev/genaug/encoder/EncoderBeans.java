@@ -1,7 +1,13 @@
 package dev.genaug.encoder;
 
 import dev.genaug.domain.encoding.Encoding;
+import dev.genaug.domain.inference.DynamicBatcher;
+import dev.genaug.domain.inference.InferenceBackend;
 import dev.genaug.domain.repository.ModelRepository;
+import dev.genaug.inference.OnnxBackend;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 
@@ -9,7 +15,25 @@ import jakarta.inject.Singleton;
 public class EncoderBeans {
     @Produces
     @Singleton
-    Encoding encoding(ModelRepository repository, EncoderConfig config) {
-        return new Encoding(repository, config.maxImages());
+    InferenceBackend backend(EncoderConfig config, MeterRegistry registry) {
+        return new DynamicBatcher(
+                new OnnxBackend(new OnnxBackend.Settings(config.onnxThreads(), config.onnxCuda())),
+                new DynamicBatcher.Settings(
+                        config.batcherMaxRows(), config.batcherMaxDelay(), config.batcherMaxQueued()),
+                (model, rows) -> DistributionSummary.builder("genaug.inference.batch.size")
+                        .description("Rows per model run after dynamic batching")
+                        .tag("model", model)
+                        .register(registry)
+                        .record(rows));
+    }
+
+    void close(@Disposes InferenceBackend backend) {
+        backend.close();
+    }
+
+    @Produces
+    @Singleton
+    Encoding encoding(ModelRepository repository, InferenceBackend backend, EncoderConfig config) {
+        return new Encoding(repository, backend, config.maxImages());
     }
 }

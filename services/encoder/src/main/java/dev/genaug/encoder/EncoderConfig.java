@@ -2,6 +2,7 @@ package dev.genaug.encoder;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import java.time.Duration;
 
 /** Settings of the encoder service. */
 @ConfigMapping(prefix = "genaug.encoder")
@@ -9,4 +10,24 @@ public interface EncoderConfig {
     /** Most images one Encode request may carry (RESOURCE_EXHAUSTED above). */
     @WithDefault("256")
     int maxImages();
+
+    /** Most rows the dynamic batcher puts into one model run. */
+    @WithDefault("64")
+    int batcherMaxRows();
+
+    /** How long the first request of a batch waits for others to join it. */
+    @WithDefault("1ms")
+    Duration batcherMaxDelay();
+
+    /** Requests that may wait per model before new ones get RESOURCE_EXHAUSTED. */
+    @WithDefault("256")
+    int batcherMaxQueued();
+
+    /** ONNX Runtime threads per run (0: ONNX Runtime's default, one per core). */
+    @WithDefault("0")
+    int onnxThreads();
+
+    /** Try ONNX Runtime's CUDA execution provider first (falls back to the CPU where it is missing). */
+    @WithDefault("true")
+    boolean onnxCuda();
 }

@@ -1,10 +1,7 @@
 package dev.genaug.encoder;
 
-import dev.genaug.testing.ToyModelRepository;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
 
 /** The same contract against the packaged application (quarkus-run.jar in its own process). */
 @QuarkusIntegrationTest
-@QuarkusTestResource(ToyModelRepository.class)
 class EncoderPackagedIT extends EncoderInfrastructureTest {}

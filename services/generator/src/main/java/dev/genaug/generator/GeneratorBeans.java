@@ -1,15 +1,79 @@
 package dev.genaug.generator;
 
 import dev.genaug.domain.generation.Generation;
+import dev.genaug.domain.inference.DynamicBatcher;
+import dev.genaug.domain.inference.InferenceBackend;
+import dev.genaug.domain.inference.RoutingBackend;
+import dev.genaug.domain.kserve.KserveServer;
 import dev.genaug.domain.repository.ModelRepository;
+import dev.genaug.inference.OnnxBackend;
+import dev.genaug.inference.TritonBackend;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /** Wires the domain code of this service. */
 public class GeneratorBeans {
     @Produces
     @Singleton
-    Generation generation(ModelRepository repository, GeneratorConfig config) {
-        return new Generation(repository, config.maxBatch());
+    InferenceBackend backend(GeneratorConfig config, MeterRegistry registry) {
+        InferenceBackend onnx = new OnnxBackend(new OnnxBackend.Settings(config.onnxThreads(), config.onnxCuda()));
+        Map<String, InferenceBackend> routes = new HashMap<>();
+        List<String> tritonModels = config.tritonModels().orElse(List.of());
+        if (!tritonModels.isEmpty()) {
+            String target = config.tritonTarget()
+                    .orElseThrow(() -> new IllegalStateException(
+                            "genaug.generator.triton-models is set but genaug.generator.triton-target is not"));
+            channel = ManagedChannelBuilder.forTarget(target)
+                    .usePlaintext()
+                    .maxInboundMessageSize(256 * 1024 * 1024)
+                    .build();
+            InferenceBackend triton = new TritonBackend(
+                    channel,
+                    new TritonBackend.Settings(
+                            target,
+                            config.tritonDeadline(),
+                            config.tritonAttempts(),
+                            config.tritonBackoff(),
+                            config.tritonFp16()));
+            tritonModels.forEach(m -> routes.put(m, triton));
+        }
+        return new DynamicBatcher(
+                new RoutingBackend(routes, onnx),
+                new DynamicBatcher.Settings(
+                        config.batcherMaxRows(), config.batcherMaxDelay(), config.batcherMaxQueued()),
+                (model, rows) -> DistributionSummary.builder("genaug.inference.batch.size")
+                        .description("Rows per model run after dynamic batching")
+                        .tag("model", model)
+                        .register(registry)
+                        .record(rows));
+    }
+
+    private ManagedChannel channel;
+
+    void close(@Disposes InferenceBackend backend) {
+        backend.close();
+        if (channel != null) {
+            channel.shutdown();
+        }
+    }
+
+    @Produces
+    @Singleton
+    KserveServer kserve(ModelRepository repository, InferenceBackend backend) {
+        return new KserveServer(repository, backend);
+    }
+
+    @Produces
+    @Singleton
+    Generation generation(ModelRepository repository, InferenceBackend backend, GeneratorConfig config) {
+        return new Generation(repository, backend, config.maxBatch(), config.defaultChunk());
     }
 }

@@ -1,9 +1,11 @@
 package dev.genaug.generator;
 
+import dev.genaug.api.events.v1.GeneratedBatch;
 import dev.genaug.api.events.v1.LatentBatch;
 import dev.genaug.domain.error.GenaugException;
 import dev.genaug.domain.generation.Generation;
 import dev.genaug.domain.jobs.ProgressReports;
+import dev.genaug.domain.sampling.SampleRange;
 import dev.genaug.service.KafkaPayloads;
 import dev.genaug.service.KafkaRecords;
 import io.smallrye.reactive.messaging.MutinyEmitter;
@@ -14,8 +16,9 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
 /**
- * Kafka adapter: generates each LatentBatch of an unlabelled job. A batch that cannot be generated
- * fails its job with the reason on the progress topic; nothing is silently dropped.
+ * Kafka adapter: generates each LatentBatch of an unlabelled job into a GeneratedBatch, keyed like
+ * its input. The input is acknowledged only after the output is, so a crash redelivers it (and the
+ * same latents give the same images). A batch that cannot be generated fails its job with the reason.
  */
 @ApplicationScoped
 public class LatentBatchConsumer {
@@ -25,6 +28,10 @@ public class LatentBatchConsumer {
     Generation generation;
 
     @Inject
+    @Channel("generated")
+    MutinyEmitter<byte[]> generated;
+
+    @Inject
     @Channel("progress")
     MutinyEmitter<byte[]> progress;
 
@@ -32,13 +39,17 @@ public class LatentBatchConsumer {
     @Blocking(ordered = false)
     public void onBatch(byte[] payload) {
         KafkaPayloads.parse(payload, LatentBatch.parser(), "LatentBatch").ifPresent(batch -> {
+            GeneratedBatch out;
             try {
-                generation.generate(batch);
+                out = generation.generate(batch);
             } catch (GenaugException e) {
                 progress.sendMessageAndAwait(KafkaRecords.keyed(
                         batch.getJobId(),
                         ProgressReports.failed(batch.getJobId(), batch.getRange(), STAGE, e.getMessage())));
+                return;
             }
+            generated.sendMessageAndAwait(KafkaRecords.keyed(
+                    SampleRange.recordKey(batch.getJobId(), batch.getRange().getStart()), out));
         });
     }
 }

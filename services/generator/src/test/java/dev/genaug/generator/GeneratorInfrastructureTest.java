@@ -2,13 +2,11 @@ package dev.genaug.generator;
 
 import dev.genaug.testing.KafkaTestResource;
 import dev.genaug.testing.ServiceInfrastructureContract;
-import dev.genaug.testing.ToyModelRepository;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.util.List;
 
 @QuarkusTest
-@QuarkusTestResource(ToyModelRepository.class)
 @QuarkusTestResource(KafkaTestResource.class)
 class GeneratorInfrastructureTest extends ServiceInfrastructureContract {
     @Override

@@ -1,12 +1,10 @@
 package dev.genaug.generator;
 
 import dev.genaug.testing.KafkaTestResource;
-import dev.genaug.testing.ToyModelRepository;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
 
 /** The same contract against the packaged application (quarkus-run.jar in its own process). */
 @QuarkusIntegrationTest
-@QuarkusTestResource(ToyModelRepository.class)
 @QuarkusTestResource(KafkaTestResource.class)
 class GeneratorPackagedIT extends GeneratorInfrastructureTest {}

@@ -17,11 +17,15 @@ import org.junit.jupiter.api.Test;
 class ReadmeConfigurationTest {
     private static final Pattern PREFIX = Pattern.compile("@ConfigMapping\\(prefix = \"([^\"]+)\"\\)");
     private static final Pattern SETTING = Pattern.compile("@WithDefault\\(\"([^\"]*)\"\\)\\s+\\w+\\s+(\\w+)\\(\\);");
+    private static final Pattern OPTIONAL = Pattern.compile("Optional<[^;]+> (\\w+)\\(\\);");
     private static final Pattern ROW = Pattern.compile("^\\| `([^`]+)` \\|[^|]*\\| ([^|]+) \\|", Pattern.MULTILINE);
 
     private final Path root = ProjectFiles.root().orElseThrow();
 
-    /** Every property with a default in a @ConfigMapping interface, as property name -> default. */
+    /**
+     * Every property of a @ConfigMapping interface, as property name -> its README default: the
+     * {@code @WithDefault} value in backquotes, or "unset" for an Optional without default.
+     */
     private Map<String, String> codeDefaults() throws IOException {
         Map<String, String> defaults = new LinkedHashMap<>();
         try (Stream<Path> files =
@@ -36,7 +40,11 @@ class ReadmeConfigurationTest {
                 }
                 Matcher m = SETTING.matcher(text);
                 while (m.find()) {
-                    defaults.put(prefix.group(1) + "." + kebab(m.group(2)), m.group(1));
+                    defaults.put(prefix.group(1) + "." + kebab(m.group(2)), "`" + m.group(1) + "`");
+                }
+                Matcher o = OPTIONAL.matcher(text);
+                while (o.find()) {
+                    defaults.put(prefix.group(1) + "." + kebab(o.group(1)), "unset");
                 }
             }
         }
@@ -62,7 +70,7 @@ class ReadmeConfigurationTest {
         Map<String, String> readme = readmeRows();
         assertThat(code).isNotEmpty();
         code.forEach((property, value) ->
-                assertThat(readme).as("README row for %s", property).containsEntry(property, "`" + value + "`"));
+                assertThat(readme).as("README row for %s", property).containsEntry(property, value));
     }
 
     @Test

@@ -1,23 +1,34 @@
 package dev.genaug.domain.encoding;
 
+import dev.genaug.api.common.v1.ModelRef;
 import dev.genaug.api.encoder.v1.EncodeRequest;
 import dev.genaug.api.encoder.v1.EncodeResponse;
+import dev.genaug.api.model.v1.ImageSpec;
+import dev.genaug.api.model.v1.ModelManifest;
 import dev.genaug.api.model.v1.ModelRole;
-import dev.genaug.domain.error.CapabilityMissingException;
 import dev.genaug.domain.error.InvalidArgumentException;
 import dev.genaug.domain.error.ResourceExhaustedException;
+import dev.genaug.domain.inference.FloatTensor;
+import dev.genaug.domain.inference.InferenceBackend;
 import dev.genaug.domain.repository.ModelChecks;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
+import dev.genaug.domain.tensor.ChwImage;
 import dev.genaug.domain.tensor.ImageInputs;
+import dev.genaug.domain.tensor.Tensors;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 /** Images to latents through an encoder model of the repository. */
 public final class Encoding {
     private final ModelRepository repository;
+    private final InferenceBackend backend;
     private final int maxImages;
 
-    public Encoding(ModelRepository repository, int maxImages) {
+    public Encoding(ModelRepository repository, InferenceBackend backend, int maxImages) {
         this.repository = repository;
+        this.backend = backend;
         this.maxImages = maxImages;
     }
 
@@ -31,12 +42,35 @@ public final class Encoding {
         }
         ResolvedModel model =
                 ModelChecks.require(repository, request.getModel(), ModelRole.MODEL_ROLE_ENCODER, "model");
-        for (int i = 0; i < request.getImagesCount(); i++) {
-            ImageInputs.decode(request.getImages(i), model.manifest().getImage(), "images[" + i + "]");
+        ModelManifest manifest = model.manifest();
+        ImageSpec spec = manifest.getImage();
+        int n = request.getImagesCount();
+        int per = spec.getChannels() * spec.getHeight() * spec.getWidth();
+        float[] batch = new float[n * per];
+        for (int i = 0; i < n; i++) {
+            ChwImage image = ImageInputs.decode(request.getImages(i), spec, "images[" + i + "]");
+            System.arraycopy(image.pixels(), 0, batch, i * per, per);
         }
-        throw new CapabilityMissingException(
-                "Encode: the request is valid, but this build has no inference backend to run '"
-                        + model.name() + "' version " + model.version()
-                        + " (the ONNX Runtime and Triton backends come with the generation service)");
+        String input = manifest.getTensorsOrDefault("image", "image");
+        String mean = manifest.getTensorsOrDefault("mean", "mu");
+        String logVariance = manifest.getTensorsOrDefault("log_variance", "");
+        List<String> outputs = new ArrayList<>(List.of(mean));
+        if (!logVariance.isEmpty()) {
+            outputs.add(logVariance);
+        }
+        Map<String, FloatTensor> out = backend.infer(
+                model,
+                Map.of(
+                        input,
+                        new FloatTensor(new long[] {n, spec.getChannels(), spec.getHeight(), spec.getWidth()}, batch)),
+                outputs);
+        EncodeResponse.Builder response = EncodeResponse.newBuilder()
+                .setModel(ModelRef.newBuilder().setName(model.name()).setVersion(Long.toString(model.version())))
+                .setMean(Tensors.fp32(out.get(mean).data(), out.get(mean).shape()));
+        if (!logVariance.isEmpty()) {
+            response.setLogVariance(Tensors.fp32(
+                    out.get(logVariance).data(), out.get(logVariance).shape()));
+        }
+        return response.build();
     }
 }

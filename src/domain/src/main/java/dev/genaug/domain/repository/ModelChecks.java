@@ -17,10 +17,14 @@ public final class ModelChecks {
         ResolvedModel model = repository.resolve(ref.getName(), ref.getVersion(), field);
         ModelRole actual = model.manifest().getRole();
         if (actual != role) {
-            throw new FailedPreconditionException(
-                    field + ": model '" + model.name() + "' is a " + roleName(actual) + ", not a " + roleName(role));
+            throw new FailedPreconditionException(field + ": model '" + model.name() + "' is "
+                    + withArticle(roleName(actual)) + ", not " + withArticle(roleName(role)));
         }
         return model;
+    }
+
+    private static String withArticle(String noun) {
+        return ("aeiou".indexOf(noun.charAt(0)) >= 0 ? "an " : "a ") + noun;
     }
 
     public static String roleName(ModelRole role) {

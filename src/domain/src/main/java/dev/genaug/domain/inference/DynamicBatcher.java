@@ -1,0 +1,203 @@
+package dev.genaug.domain.inference;
+
+import dev.genaug.domain.error.ResourceExhaustedException;
+import dev.genaug.domain.error.UnavailableException;
+import dev.genaug.domain.repository.ResolvedModel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ObjIntConsumer;
+
+/**
+ * Coalesces concurrent requests for the same model into one batch, as Triton's dynamic batcher
+ * does: a batch runs when it holds {@code maxBatch} rows or when its first request has waited
+ * {@code maxQueueDelay}. Each (model, version, outputs) has a bounded queue; a full queue refuses
+ * with RESOURCE_EXHAUSTED instead of growing without limit. Requests larger than {@code maxBatch}
+ * run alone. A request whose caller gave up (interrupted thread) is dropped before it runs.
+ */
+public final class DynamicBatcher implements InferenceBackend {
+
+    /**
+     * @param maxBatch most rows in one run
+     * @param maxQueueDelay how long the first request of a batch waits for company
+     * @param maxQueuedRequests requests waiting per model before new ones are refused
+     */
+    public record Settings(int maxBatch, Duration maxQueueDelay, int maxQueuedRequests) {
+        public Settings {
+            if (maxBatch < 1 || maxQueuedRequests < 1 || maxQueueDelay.isNegative()) {
+                throw new IllegalArgumentException(
+                        "bad batcher settings: " + maxBatch + ", " + maxQueueDelay + ", " + maxQueuedRequests);
+            }
+        }
+    }
+
+    private record Key(String model, long version, List<String> outputs) {}
+
+    private static final class Pending {
+        final ResolvedModel model;
+        final Map<String, FloatTensor> inputs;
+        final int rows;
+        final CompletableFuture<Map<String, FloatTensor>> result = new CompletableFuture<>();
+
+        Pending(ResolvedModel model, Map<String, FloatTensor> inputs) {
+            this.model = model;
+            this.inputs = inputs;
+            this.rows = inputs.values().iterator().next().rows();
+        }
+    }
+
+    private final InferenceBackend backend;
+    private final Settings settings;
+    private final ObjIntConsumer<String> batchSizes;
+    private final Map<Key, LinkedBlockingDeque<Pending>> queues = new ConcurrentHashMap<>();
+    private final List<Thread> workers = new ArrayList<>();
+    private volatile boolean closed;
+
+    /**
+     * @param batchSizes told the model name and row count of every batch that runs (for metrics)
+     */
+    public DynamicBatcher(InferenceBackend backend, Settings settings, ObjIntConsumer<String> batchSizes) {
+        this.backend = backend;
+        this.settings = settings;
+        this.batchSizes = batchSizes;
+    }
+
+    @Override
+    public String name() {
+        return backend.name();
+    }
+
+    @Override
+    public Map<String, FloatTensor> infer(ResolvedModel model, Map<String, FloatTensor> inputs, List<String> outputs) {
+        if (closed) {
+            throw new UnavailableException("the inference backend is shutting down");
+        }
+        Pending p = new Pending(model, inputs);
+        if (p.rows > settings.maxBatch()) {
+            batchSizes.accept(model.name(), p.rows);
+            return backend.infer(model, inputs, outputs);
+        }
+        Key key = new Key(model.name(), model.version(), List.copyOf(outputs));
+        LinkedBlockingDeque<Pending> queue = queues.computeIfAbsent(key, this::startWorker);
+        if (!queue.offerLast(p)) {
+            throw new ResourceExhaustedException("model '" + model.name() + "': " + settings.maxQueuedRequests()
+                    + " requests are already waiting for the batcher; retry later");
+        }
+        try {
+            return p.result.get();
+        } catch (InterruptedException e) {
+            // The caller went away: drop the request if it has not started.
+            p.result.cancel(false);
+            queue.remove(p);
+            Thread.currentThread().interrupt();
+            throw new CancellationException("inference cancelled by the caller");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    private LinkedBlockingDeque<Pending> startWorker(Key key) {
+        LinkedBlockingDeque<Pending> queue = new LinkedBlockingDeque<>(settings.maxQueuedRequests());
+        Thread worker = Thread.ofPlatform()
+                .daemon()
+                .name("batcher-" + key.model() + "-" + key.version())
+                .start(() -> work(key, queue));
+        synchronized (workers) {
+            workers.add(worker);
+        }
+        return queue;
+    }
+
+    private void work(Key key, LinkedBlockingDeque<Pending> queue) {
+        while (!closed) {
+            List<Pending> batch = new ArrayList<>();
+            try {
+                Pending first = queue.take();
+                if (first.result.isDone()) {
+                    continue;
+                }
+                batch.add(first);
+                int rows = first.rows;
+                long deadline = System.nanoTime() + settings.maxQueueDelay().toNanos();
+                while (rows < settings.maxBatch()) {
+                    long wait = deadline - System.nanoTime();
+                    Pending next = wait > 0 ? queue.poll(wait, TimeUnit.NANOSECONDS) : queue.poll();
+                    if (next == null) {
+                        break;
+                    }
+                    if (next.result.isDone()) {
+                        continue;
+                    }
+                    if (rows + next.rows > settings.maxBatch()) {
+                        queue.offerFirst(next);
+                        break;
+                    }
+                    batch.add(next);
+                    rows += next.rows;
+                }
+            } catch (InterruptedException e) {
+                return;
+            }
+            run(key, batch);
+        }
+    }
+
+    private void run(Key key, List<Pending> batch) {
+        batch.removeIf(p -> p.result.isDone());
+        if (batch.isEmpty()) {
+            return;
+        }
+        try {
+            Map<String, FloatTensor> outputs;
+            int rows = batch.stream().mapToInt(p -> p.rows).sum();
+            batchSizes.accept(key.model(), rows);
+            if (batch.size() == 1) {
+                outputs = backend.infer(batch.getFirst().model, batch.getFirst().inputs, key.outputs());
+                batch.getFirst().result.complete(outputs);
+                return;
+            }
+            Map<String, FloatTensor> joined = new LinkedHashMap<>();
+            for (String name : batch.getFirst().inputs.keySet()) {
+                joined.put(
+                        name,
+                        FloatTensor.concat(
+                                batch.stream().map(p -> p.inputs.get(name)).toList()));
+            }
+            outputs = backend.infer(batch.getFirst().model, joined, key.outputs());
+            int at = 0;
+            for (Pending p : batch) {
+                Map<String, FloatTensor> mine = new LinkedHashMap<>();
+                for (var e : outputs.entrySet()) {
+                    mine.put(e.getKey(), e.getValue().slice(at, p.rows));
+                }
+                at += p.rows;
+                p.result.complete(mine);
+            }
+        } catch (RuntimeException e) {
+            batch.forEach(p -> p.result.completeExceptionally(e));
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        synchronized (workers) {
+            workers.forEach(Thread::interrupt);
+        }
+        queues.values()
+                .forEach(q -> q.forEach(p -> p.result.completeExceptionally(
+                        new UnavailableException("the inference backend is shutting down"))));
+        backend.close();
+    }
+}

@@ -1,0 +1,170 @@
+package dev.genaug.domain.inference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.genaug.domain.error.ResourceExhaustedException;
+import dev.genaug.domain.repository.ModelRepository;
+import dev.genaug.domain.repository.ResolvedModel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The batcher's scheduling, over a backend that computes y = 2x + row marker exactly, so every
+ * caller can check it got its own rows back whatever batch they travelled in.
+ */
+class DynamicBatcherTest {
+    @TempDir
+    Path root;
+
+    /** Doubles its input; records each batch; optionally blocks until released. */
+    static final class Doubling implements InferenceBackend {
+        final List<Integer> batches = new CopyOnWriteArrayList<>();
+        volatile CountDownLatch gate = new CountDownLatch(0);
+
+        @Override
+        public Map<String, FloatTensor> infer(
+                ResolvedModel model, Map<String, FloatTensor> inputs, List<String> outputs) {
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            FloatTensor x = inputs.get("x");
+            batches.add(x.rows());
+            float[] y = new float[x.data().length];
+            for (int i = 0; i < y.length; i++) {
+                y[i] = 2 * x.data()[i];
+            }
+            return Map.of("y", new FloatTensor(x.shape(), y));
+        }
+
+        @Override
+        public String name() {
+            return "doubling";
+        }
+    }
+
+    private ResolvedModel model() throws IOException {
+        Path dir = Files.createDirectories(root.resolve("m/1"));
+        Files.writeString(dir.getParent().resolve("config.pbtxt"), "name: \"m\"\nplatform: \"onnxruntime_onnx\"\n");
+        return ModelRepository.open(root).resolve("m", "", "model");
+    }
+
+    private static FloatTensor rows(int first, int count) {
+        float[] v = new float[count * 2];
+        for (int i = 0; i < count; i++) {
+            v[2 * i] = first + i;
+            v[2 * i + 1] = -(first + i);
+        }
+        return new FloatTensor(new long[] {count, 2}, v);
+    }
+
+    @Test
+    void shouldCoalesceConcurrentRequestsAndReturnEachItsOwnRows() throws Exception {
+        Doubling backend = new Doubling();
+        List<Integer> sizes = new CopyOnWriteArrayList<>();
+        ResolvedModel m = model();
+        try (var batcher = new DynamicBatcher(
+                        backend,
+                        new DynamicBatcher.Settings(64, Duration.ofMillis(200), 100),
+                        (model, n) -> sizes.add(n));
+                ExecutorService pool = Executors.newFixedThreadPool(8)) {
+            List<Future<Map<String, FloatTensor>>> calls = new ArrayList<>();
+            for (int c = 0; c < 8; c++) {
+                int first = c * 10;
+                calls.add(pool.submit(() -> batcher.infer(m, Map.of("x", rows(first, 3)), List.of("y"))));
+            }
+            for (int c = 0; c < 8; c++) {
+                FloatTensor y = calls.get(c).get().get("y");
+                assertThat(y.shape()).containsExactly(3, 2);
+                assertThat(y.data()[0]).isEqualTo(2f * c * 10);
+                assertThat(y.data()[5]).isEqualTo(-2f * (c * 10 + 2));
+            }
+        }
+        // 8 requests of 3 rows arriving together within the 200 ms window: far fewer runs than calls.
+        assertThat(backend.batches.stream().mapToInt(Integer::intValue).sum()).isEqualTo(24);
+        assertThat(backend.batches.size()).isLessThan(8);
+        assertThat(sizes).isEqualTo(backend.batches);
+    }
+
+    @Test
+    void shouldNeverExceedMaxBatchAndRunOversizedRequestsAlone() throws Exception {
+        Doubling backend = new Doubling();
+        ResolvedModel m = model();
+        try (var batcher = new DynamicBatcher(
+                        backend, new DynamicBatcher.Settings(5, Duration.ofMillis(100), 100), (model, n) -> {});
+                ExecutorService pool = Executors.newFixedThreadPool(6)) {
+            List<Future<?>> calls = new ArrayList<>();
+            for (int c = 0; c < 6; c++) {
+                calls.add(pool.submit(() -> batcher.infer(m, Map.of("x", rows(0, 2)), List.of("y"))));
+            }
+            for (Future<?> f : calls) {
+                f.get();
+            }
+            assertThat(backend.batches).allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(5));
+            FloatTensor big =
+                    batcher.infer(m, Map.of("x", rows(0, 9)), List.of("y")).get("y");
+            assertThat(big.rows()).isEqualTo(9);
+            assertThat(backend.batches).contains(9);
+        }
+    }
+
+    @Test
+    void shouldRefuseWhenTheQueueIsFull() throws Exception {
+        Doubling backend = new Doubling();
+        backend.gate = new CountDownLatch(1);
+        ResolvedModel m = model();
+        try (var batcher = new DynamicBatcher(
+                        backend, new DynamicBatcher.Settings(1, Duration.ZERO, 2), (model, n) -> {});
+                ExecutorService pool = Executors.newFixedThreadPool(4)) {
+            // One request runs (blocked in the backend), two wait: the queue is full.
+            List<Future<?>> calls = new ArrayList<>();
+            for (int c = 0; c < 3; c++) {
+                calls.add(pool.submit(() -> batcher.infer(m, Map.of("x", rows(0, 1)), List.of("y"))));
+                Thread.sleep(100);
+            }
+            assertThatThrownBy(() -> batcher.infer(m, Map.of("x", rows(0, 1)), List.of("y")))
+                    .isInstanceOf(ResourceExhaustedException.class)
+                    .hasMessageContaining("'m'");
+            backend.gate.countDown();
+            for (Future<?> f : calls) {
+                f.get();
+            }
+        }
+    }
+
+    @Test
+    void shouldFailEveryRequestOfABatchWhenTheBackendFails() throws Exception {
+        InferenceBackend failing = new InferenceBackend() {
+            @Override
+            public Map<String, FloatTensor> infer(ResolvedModel model, Map<String, FloatTensor> in, List<String> out) {
+                throw new IllegalStateException("boom");
+            }
+
+            @Override
+            public String name() {
+                return "failing";
+            }
+        };
+        ResolvedModel m = model();
+        try (var batcher = new DynamicBatcher(
+                failing, new DynamicBatcher.Settings(8, Duration.ofMillis(50), 10), (model, n) -> {})) {
+            assertThatThrownBy(() -> batcher.infer(m, Map.of("x", rows(0, 1)), List.of("y")))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessage("boom");
+        }
+    }
+}
