@@ -152,7 +152,29 @@ def train_vae(x, masks, seconds, batch, log):
     return enc.eval(), dec.eval()
 
 
+def blur(images, sigma):
+    """Separable Gaussian blur with one standard deviation per image (0 = unchanged)."""
+    radius = 3
+    offsets = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    out = []
+    for img, s in zip(images, sigma):
+        if s <= 0:
+            out.append(img)
+            continue
+        k = torch.exp(-0.5 * (offsets / s) ** 2)
+        k = (k / k.sum()).view(1, 1, -1)
+        c = img.shape[0]
+        h = F.conv2d(F.pad(img.unsqueeze(0), (radius, radius, 0, 0), mode="replicate"),
+                     k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
+        v = F.conv2d(F.pad(h, (0, 0, radius, radius), mode="replicate"),
+                     k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
+        out.append(v[0])
+    return torch.stack(out)
+
+
 def train_classifier(x, y, epochs, batch, log):
+    """The judge learns the category from shape: half of its training images get a random blur
+    (sigma up to 1.5 px), so softer images, like a generator's, are judged by their shape."""
     clf = Classifier()
     opt = torch.optim.Adam(clf.parameters(), lr=2e-3)
     g = torch.Generator().manual_seed(2)
@@ -161,7 +183,8 @@ def train_classifier(x, y, epochs, batch, log):
         correct = 0
         for i in range(0, len(x), batch):
             idx = perm[i:i + batch]
-            logits, _ = clf(x[idx])
+            sigma = torch.rand(len(idx), generator=g) * 1.5 * (torch.rand(len(idx), generator=g) < 0.5)
+            logits, _ = clf(blur(x[idx], sigma))
             loss = F.cross_entropy(logits, y[idx])
             opt.zero_grad()
             loss.backward()
@@ -237,7 +260,8 @@ def main():
     log(f"loaded {len(x)} training and {len(hx)} held-out renders")
 
     clf = train_classifier(x, y, args.classifier_epochs, 64, log)
-    enc, dec = train_vae(x, masks, args.vae_seconds, 64, log)
+    # Small batches: on 2 cores the VAE is limited by the number of updates, not by gradient noise.
+    enc, dec = train_vae(x, masks, args.vae_seconds, 16, log)
 
     repo = args.repository
     spec = {"dataset": "shapes-parts", "renderer_version": 1, "seed": args.train_seed, "count": len(x)}

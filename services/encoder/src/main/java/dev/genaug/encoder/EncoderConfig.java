@@ -16,10 +16,10 @@ public interface EncoderConfig {
     int batcherMaxRows();
 
     /**
-   * How long the first request of a batch waits for others to join it. 0: run at once, batching
-   * whatever queued while the previous run was busy (no latency added at low load).
-   */
-  @WithDefault("0ms")
+     * How long the first request of a batch waits for others to join it. 0: run at once, batching
+     * whatever queued while the previous run was busy (no latency added at low load).
+     */
+    @WithDefault("0ms")
     Duration batcherMaxDelay();
 
     /** Requests that may wait per model before new ones get RESOURCE_EXHAUSTED. */

@@ -1,0 +1,342 @@
+package dev.genaug.cli;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.genaug.api.common.v1.ModelRef;
+import dev.genaug.api.generator.v1.GenerateRequest;
+import dev.genaug.api.generator.v1.GeneratorServiceGrpc;
+import dev.genaug.api.generator.v1.ImageEncoding;
+import dev.genaug.domain.inference.FloatTensor;
+import dev.genaug.domain.repository.ModelRepository;
+import dev.genaug.domain.repository.ResolvedModel;
+import dev.genaug.domain.sampling.PriorSampler;
+import dev.genaug.domain.tensor.ChwImage;
+import dev.genaug.domain.tensor.ImageCodec;
+import dev.genaug.domain.tensor.Tensors;
+import dev.genaug.inference.OnnxBackend;
+import dev.genaug.inference.TritonBackend;
+import dev.genaug.kafka.EmbeddedKafkaBroker;
+import dev.genaug.kafka.ProjectFiles;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.net.http.HttpClient;
+import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code genaug bench}: benchmarks that print figures, with ratios against a baseline of the same run. */
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        description = "Benchmarks.",
+        subcommands = {BenchCommand.Generate.class})
+final class BenchCommand {
+
+    /** Latency and throughput of one way of generating. */
+    record Stats(double imgPerSecond, double p50Ms, double p99Ms, int calls) {}
+
+    interface Call {
+        void run() throws Exception;
+    }
+
+    static Stats measure(int batch, double seconds, Call call) throws Exception {
+        for (int i = 0; i < 20; i++) {
+            call.run();
+        }
+        List<Long> nanos = new ArrayList<>();
+        long start = System.nanoTime();
+        long end = start + (long) (seconds * 1e9);
+        while (System.nanoTime() < end) {
+            long t = System.nanoTime();
+            call.run();
+            nanos.add(System.nanoTime() - t);
+        }
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        long[] sorted = nanos.stream().mapToLong(Long::longValue).sorted().toArray();
+        return new Stats(
+                batch * sorted.length / elapsed,
+                sorted[sorted.length / 2] / 1e6,
+                sorted[Math.min(sorted.length - 1, (int) (sorted.length * 0.99))] / 1e6,
+                sorted.length);
+    }
+
+    @Command(
+            name = "generate",
+            mixinStandardHelpOptions = true,
+            description = "Images/s and latency of the reference generator (raw FP32 images): (a) raw ONNX Runtime in "
+                    + "this process, the ceiling; (b) GeneratorService over gRPC on loopback; (c) the KServe v2 endpoint "
+                    + "through genaug's Triton client; (d) the same decoder in PyTorch eager.")
+    static final class Generate implements Callable<Integer> {
+        @Option(
+                names = "--batches",
+                split = ",",
+                defaultValue = "1,16,64",
+                description = "Batch sizes (default ${DEFAULT-VALUE}).")
+        List<Integer> batches;
+
+        @Option(
+                names = "--seconds",
+                defaultValue = "5",
+                description = "Measuring time per figure (default ${DEFAULT-VALUE}).")
+        double seconds;
+
+        @Option(
+                names = "--threads",
+                defaultValue = "2",
+                description = "Threads of every runtime (default ${DEFAULT-VALUE}).")
+        int threads;
+
+        @Option(
+                names = "--model",
+                defaultValue = "shapes-generator",
+                description = "Generator model (default ${DEFAULT-VALUE}).")
+        String modelName;
+
+        @Option(names = "--json", description = "Also write the figures to this file.")
+        Path json;
+
+        @Override
+        public Integer call() throws Exception {
+            Path root = ProjectFiles.root().orElseThrow();
+            Path repoDir = root.resolve("deploy/model-repository");
+            ResolvedModel model = ModelRepository.open(repoDir).resolve(modelName, "", "model");
+            int d = model.manifest().getLatent().getDimension();
+            String z = model.manifest().getTensorsOrDefault("latent", "z");
+            String image = model.manifest().getTensorsOrDefault("image", "image");
+            Map<String, Map<String, Object>> byBatch = new LinkedHashMap<>();
+            for (int b : batches) {
+                byBatch.put(Integer.toString(b), new LinkedHashMap<>());
+            }
+
+            // (a) The ceiling: OrtSession.run in this process, output copied out as any caller must.
+            OrtEnvironment env = OrtEnvironment.getEnvironment();
+            try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(threads, false))) {
+                OrtSession session = onnx.session(model);
+                for (int b : batches) {
+                    float[] latents = PriorSampler.create(d, 1f, 0f, "").sample(1, 0, b);
+                    try (OnnxTensor input =
+                            OnnxTensor.createTensor(env, FloatBuffer.wrap(latents), new long[] {b, d})) {
+                        Stats s = measure(b, seconds, () -> {
+                            try (OrtSession.Result r = session.run(Map.of(z, input), Set.of(image))) {
+                                FloatBuffer out = ((OnnxTensor) r.get(image).orElseThrow()).getFloatBuffer();
+                                out.get(new float[out.remaining()]);
+                            }
+                        });
+                        put(byBatch, b, "raw_ort", s);
+                    }
+                }
+            }
+
+            // PNG encoding on its own (what PNG responses add per image).
+            float[] one = new float[3 * 64 * 64];
+            Arrays.fill(one, 0.25f);
+            ChwImage img = new ChwImage(3, 64, 64, one);
+            Stats png = measure(1, Math.min(seconds, 3), () -> ImageCodec.encodePng(img, -1f, 1f));
+
+            // (b) and (c): a generator service in its own JVM, called over loopback.
+            Path logs = Files.createDirectories(root.resolve(".genaug/bench"));
+            EmbeddedKafkaBroker broker =
+                    quietly(() -> EmbeddedKafkaBroker.start(Files.createTempDirectory(logs, "kafka-")));
+            broker.createTopics(ProjectFiles.topics());
+            int port;
+            try (ServerSocket s = new ServerSocket(0)) {
+                port = s.getLocalPort();
+            }
+            ServiceSpec spec = ServiceSpec.ALL.stream()
+                    .filter(s -> s.name().equals("generator"))
+                    .findFirst()
+                    .orElseThrow();
+            ServiceProcess service = ServiceProcess.start(
+                    spec,
+                    root,
+                    port,
+                    broker.bootstrapServers(),
+                    repoDir,
+                    logs,
+                    List.of(
+                            "-XX:+UseSerialGC",
+                            "-Dgenaug.generator.onnx-threads=" + threads,
+                            "-Dgenaug.generator.onnx-cuda=false"));
+            long serviceRss;
+            ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", port)
+                    .usePlaintext()
+                    .maxInboundMessageSize(256 * 1024 * 1024)
+                    .build();
+            try (HttpClient http = HttpClient.newHttpClient()) {
+                if (!service.awaitReady(http, Duration.ofMinutes(2))) {
+                    System.err.println("generator did not start:\n" + service.logTail(30));
+                    return 1;
+                }
+                var stub = GeneratorServiceGrpc.newBlockingStub(channel);
+                TritonBackend kserve = new TritonBackend(
+                        channel,
+                        new TritonBackend.Settings(
+                                "localhost:" + port, Duration.ofSeconds(60), 1, Duration.ofMillis(10), false));
+                for (int b : batches) {
+                    float[] latents = PriorSampler.create(d, 1f, 0f, "").sample(1, 0, b);
+                    GenerateRequest request = GenerateRequest.newBuilder()
+                            .setModel(ModelRef.newBuilder().setName(modelName))
+                            .setLatents(Tensors.fp32(latents, b, d))
+                            .setImageEncoding(ImageEncoding.IMAGE_ENCODING_RAW_FP32)
+                            .build();
+                    put(
+                            byBatch,
+                            b,
+                            "grpc",
+                            measure(
+                                    b,
+                                    seconds,
+                                    () -> stub.generate(request)
+                                            .getImageTensor()
+                                            .getData()
+                                            .size()));
+                    Map<String, FloatTensor> in = Map.of(z, new FloatTensor(new long[] {b, d}, latents));
+                    put(byBatch, b, "kserve", measure(b, seconds, () -> kserve.infer(model, in, List.of(image))));
+                }
+                serviceRss = peakRssMb(service.pid());
+            } finally {
+                channel.shutdownNow();
+                service.stop(Duration.ofSeconds(20));
+                broker.close();
+            }
+
+            // (d) PyTorch eager, Debian's interpreter, same thread count.
+            Map<String, Map<String, Double>> torch =
+                    torch(root, model.versionDirectory().resolve("model.onnx"));
+            for (int b : batches) {
+                Map<String, Double> t = torch == null ? null : torch.get(Integer.toString(b));
+                byBatch.get(Integer.toString(b)).put("torch_img_s", t == null ? null : t.get("img_s"));
+                byBatch.get(Integer.toString(b)).put("torch_p50_ms", t == null ? null : t.get("p50_ms"));
+            }
+
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("model", modelName);
+            result.put("threads", threads);
+            result.put("seconds_per_figure", seconds);
+            result.put("batch", byBatch);
+            result.put("png_encode_img_s", png.imgPerSecond());
+            result.put(
+                    "peak_rss_mb",
+                    Map.of("benchmark_jvm", peakRssMb(ProcessHandle.current().pid()), "generator_service", serviceRss));
+            print(byBatch, png);
+            if (json != null) {
+                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), result);
+                System.out.println("figures written to " + json);
+            }
+            return 0;
+        }
+
+        private static void put(Map<String, Map<String, Object>> byBatch, int b, String what, Stats s) {
+            Map<String, Object> m = byBatch.get(Integer.toString(b));
+            m.put(what + "_img_s", s.imgPerSecond());
+            m.put(what + "_p50_ms", s.p50Ms());
+            m.put(what + "_p99_ms", s.p99Ms());
+        }
+
+        @SuppressWarnings("unchecked")
+        private Map<String, Map<String, Double>> torch(Path root, Path onnxFile) {
+            try {
+                Process p = new ProcessBuilder(
+                                "/usr/bin/python3",
+                                root.resolve("src/models/shapes/bench_torch.py").toString(),
+                                "--model",
+                                onnxFile.toString(),
+                                "--seconds",
+                                Double.toString(seconds),
+                                "--threads",
+                                Integer.toString(threads),
+                                "--batches",
+                                String.join(
+                                        ",",
+                                        batches.stream().map(String::valueOf).toList()))
+                        .redirectError(ProcessBuilder.Redirect.DISCARD)
+                        .start();
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+                if (p.waitFor() != 0 || out.isEmpty()) {
+                    System.err.println("PyTorch baseline skipped: Debian's python3-torch and python3-onnx are needed");
+                    return null;
+                }
+                return new ObjectMapper()
+                        .readValue(out.lines().reduce((a, b2) -> b2).orElseThrow(), Map.class);
+            } catch (Exception e) {
+                System.err.println("PyTorch baseline skipped: " + e.getMessage());
+                return null;
+            }
+        }
+
+        private static void print(Map<String, Map<String, Object>> byBatch, Stats png) {
+            System.out.printf(
+                    "%-6s %12s %12s %12s %12s | %10s %10s %10s | %8s %10s%n",
+                    "batch",
+                    "raw ORT",
+                    "gRPC",
+                    "KServe",
+                    "PyTorch",
+                    "ORT p50",
+                    "gRPC p50",
+                    "+ms p50",
+                    "gRPC/ORT",
+                    "gRPC/torch");
+            for (var e : byBatch.entrySet()) {
+                Map<String, Object> m = e.getValue();
+                double raw = (double) m.get("raw_ort_img_s");
+                double grpc = (double) m.get("grpc_img_s");
+                Double torch = (Double) m.get("torch_img_s");
+                System.out.printf(
+                        "%-6s %12.1f %12.1f %12.1f %12s | %10.3f %10.3f %10.3f | %8.2f %10s%n",
+                        e.getKey(),
+                        raw,
+                        grpc,
+                        (double) m.get("kserve_img_s"),
+                        torch == null ? "-" : String.format("%.1f", torch),
+                        (double) m.get("raw_ort_p50_ms"),
+                        (double) m.get("grpc_p50_ms"),
+                        (double) m.get("grpc_p50_ms") - (double) m.get("raw_ort_p50_ms"),
+                        grpc / raw,
+                        torch == null ? "-" : String.format("%.2f", grpc / torch));
+            }
+            System.out.printf(
+                    "images/s, raw FP32 outputs; PNG encoding alone: %.0f images/s (64x64 RGB)%n", png.imgPerSecond());
+        }
+
+        private static long peakRssMb(long pid) {
+            try {
+                for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                    if (line.startsWith("VmHWM:")) {
+                        return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+                    }
+                }
+            } catch (Exception e) {
+                return -1;
+            }
+            return -1;
+        }
+
+        private static <T> T quietly(Callable<T> action) throws Exception {
+            PrintStream original = System.out;
+            System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+            try {
+                return action.call();
+            } finally {
+                System.setOut(original);
+            }
+        }
+    }
+}
