@@ -22,9 +22,6 @@ import dev.genaug.kafka.EmbeddedKafkaBroker;
 import dev.genaug.kafka.ProjectFiles;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import java.io.OutputStream;
-import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.net.http.HttpClient;
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
@@ -153,12 +150,9 @@ final class BenchCommand {
             // (b) and (c): a generator service in its own JVM, called over loopback.
             Path logs = Files.createDirectories(root.resolve(".genaug/bench"));
             EmbeddedKafkaBroker broker =
-                    quietly(() -> EmbeddedKafkaBroker.start(Files.createTempDirectory(logs, "kafka-")));
+                    LocalProcesses.quietly(() -> EmbeddedKafkaBroker.start(Files.createTempDirectory(logs, "kafka-")));
             broker.createTopics(ProjectFiles.topics());
-            int port;
-            try (ServerSocket s = new ServerSocket(0)) {
-                port = s.getLocalPort();
-            }
+            int port = LocalProcesses.freePort();
             ServiceSpec spec = ServiceSpec.ALL.stream()
                     .filter(s -> s.name().equals("generator"))
                     .findFirst()
@@ -210,7 +204,7 @@ final class BenchCommand {
                     Map<String, FloatTensor> in = Map.of(z, new FloatTensor(new long[] {b, d}, latents));
                     put(byBatch, b, "kserve", measure(b, seconds, () -> kserve.infer(model, in, List.of(image))));
                 }
-                serviceRss = peakRssMb(service.pid());
+                serviceRss = LocalProcesses.memoryMiB(service.pid(), "VmHWM");
             } finally {
                 channel.shutdownNow();
                 service.stop(Duration.ofSeconds(20));
@@ -234,7 +228,11 @@ final class BenchCommand {
             result.put("png_encode_img_s", png.imgPerSecond());
             result.put(
                     "peak_rss_mb",
-                    Map.of("benchmark_jvm", peakRssMb(ProcessHandle.current().pid()), "generator_service", serviceRss));
+                    Map.of(
+                            "benchmark_jvm",
+                            LocalProcesses.memoryMiB(ProcessHandle.current().pid(), "VmHWM"),
+                            "generator_service",
+                            serviceRss));
             print(byBatch, png);
             if (json != null) {
                 new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), result);
@@ -314,29 +312,6 @@ final class BenchCommand {
             }
             System.out.printf(
                     "images/s, raw FP32 outputs; PNG encoding alone: %.0f images/s (64x64 RGB)%n", png.imgPerSecond());
-        }
-
-        private static long peakRssMb(long pid) {
-            try {
-                for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-                    if (line.startsWith("VmHWM:")) {
-                        return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
-                    }
-                }
-            } catch (Exception e) {
-                return -1;
-            }
-            return -1;
-        }
-
-        private static <T> T quietly(Callable<T> action) throws Exception {
-            PrintStream original = System.out;
-            System.setOut(new PrintStream(OutputStream.nullOutputStream()));
-            try {
-                return action.call();
-            } finally {
-                System.setOut(original);
-            }
         }
     }
 }

@@ -68,6 +68,11 @@ final class ServiceProcess {
         return log;
     }
 
+    /** Resident memory now, in MiB (-1 when unknown). */
+    long residentMiB() {
+        return LocalProcesses.memoryMiB(process.pid(), "VmRSS");
+    }
+
     long pid() {
         return process.pid();
     }
@@ -96,20 +101,6 @@ final class ServiceProcess {
             Thread.sleep(100);
         }
         return false;
-    }
-
-    /** Resident memory of the process in MiB (Linux), or -1 when unknown. */
-    long residentMiB() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
     }
 
     /** Sends SIGTERM without waiting. */

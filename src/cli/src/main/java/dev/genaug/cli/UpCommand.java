@@ -3,10 +3,7 @@ package dev.genaug.cli;
 import dev.genaug.kafka.EmbeddedKafkaBroker;
 import dev.genaug.kafka.ProjectFiles;
 import dev.genaug.kafka.TopicDefinitions;
-import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -103,8 +100,8 @@ final class UpCommand implements Callable<Integer> {
         TopicDefinitions topics = TopicDefinitions.load(root.resolve(ProjectFiles.TOPICS));
         if (externalKafka == null) {
             long t = System.nanoTime();
-            broker[0] =
-                    quietly(() -> EmbeddedKafkaBroker.start(Files.createTempDirectory(logDir.getParent(), "kafka-")));
+            broker[0] = LocalProcesses.quietly(
+                    () -> EmbeddedKafkaBroker.start(Files.createTempDirectory(logDir.getParent(), "kafka-")));
             bootstrap = broker[0].bootstrapServers();
             out.printf("kafka      %-22s embedded broker, started in %.1f s%n", bootstrap, seconds(t));
         } else {
@@ -122,7 +119,7 @@ final class UpCommand implements Callable<Integer> {
         jvm.add("-Dgenaug.parent-pid=" + ProcessHandle.current().pid());
         jvm.addAll(jvmOptions);
         for (ServiceSpec s : services) {
-            int port = freePorts ? freePort() : portBase + s.portOffset();
+            int port = freePorts ? LocalProcesses.freePort() : portBase + s.portOffset();
             running.add(ServiceProcess.start(s, root, port, bootstrap, modelRoot, logDir, jvm));
         }
         try (HttpClient http =
@@ -192,23 +189,6 @@ final class UpCommand implements Callable<Integer> {
             out.println("  kafka      stopped");
         }
         out.flush();
-    }
-
-    /** Runs {@code action} with standard output muted (the broker's storage formatter prints to it). */
-    private static <T> T quietly(Callable<T> action) throws Exception {
-        PrintStream original = System.out;
-        System.setOut(new PrintStream(OutputStream.nullOutputStream()));
-        try {
-            return action.call();
-        } finally {
-            System.setOut(original);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 
     private static double seconds(long sinceNanos) {
