@@ -5,7 +5,7 @@ import dev.genaug.domain.inference.DynamicBatcher;
 import dev.genaug.domain.inference.InferenceBackend;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.inference.OnnxBackend;
-import io.micrometer.core.instrument.DistributionSummary;
+import dev.genaug.service.InferenceMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
@@ -20,11 +20,7 @@ public class EncoderBeans {
                 new OnnxBackend(new OnnxBackend.Settings(config.onnxThreads(), config.onnxCuda())),
                 new DynamicBatcher.Settings(
                         config.batcherMaxRows(), config.batcherMaxDelay(), config.batcherMaxQueued()),
-                (model, rows) -> DistributionSummary.builder("genaug.inference.batch.size")
-                        .description("Rows per model run after dynamic batching")
-                        .tag("model", model)
-                        .register(registry)
-                        .record(rows));
+                InferenceMetrics.batchSizes(registry));
     }
 
     void close(@Disposes InferenceBackend backend) {

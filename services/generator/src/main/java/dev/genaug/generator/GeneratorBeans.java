@@ -8,9 +8,9 @@ import dev.genaug.domain.kserve.KserveServer;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.inference.OnnxBackend;
 import dev.genaug.inference.TritonBackend;
+import dev.genaug.service.InferenceMetrics;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
@@ -49,11 +49,7 @@ public class GeneratorBeans {
                 new RoutingBackend(routes, onnx),
                 new DynamicBatcher.Settings(
                         config.batcherMaxRows(), config.batcherMaxDelay(), config.batcherMaxQueued()),
-                (model, rows) -> DistributionSummary.builder("genaug.inference.batch.size")
-                        .description("Rows per model run after dynamic batching")
-                        .tag("model", model)
-                        .register(registry)
-                        .record(rows));
+                InferenceMetrics.batchSizes(registry));
     }
 
     private ManagedChannel channel;
