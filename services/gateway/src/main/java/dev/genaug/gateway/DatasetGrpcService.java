@@ -11,6 +11,7 @@ import dev.genaug.api.gateway.v1.ListJobsResponse;
 import dev.genaug.api.gateway.v1.SubmitJobRequest;
 import dev.genaug.api.gateway.v1.SubmitJobResponse;
 import dev.genaug.api.gateway.v1.WatchJobRequest;
+import dev.genaug.domain.dataset.DatasetWriter;
 import dev.genaug.domain.error.InvalidArgumentException;
 import dev.genaug.domain.error.UnavailableException;
 import dev.genaug.domain.jobs.DatasetJobValidator;
@@ -44,6 +45,12 @@ public class DatasetGrpcService implements DatasetService {
     @Inject
     JobEvents events;
 
+    @Inject
+    DatasetWriter writer;
+
+    @Inject
+    OutputTopics outputTopics;
+
     @Override
     @Blocking
     public Uni<SubmitJobResponse> submitJob(SubmitJobRequest request) {
@@ -56,6 +63,11 @@ public class DatasetGrpcService implements DatasetService {
                     .setJobId(UUID.randomUUID().toString())
                     .setSubmittedAtMs(System.currentTimeMillis())
                     .build();
+            // The folder is checked and fixed now (an absolute path), so every writer agrees on it.
+            job = job.toBuilder().setOutput(writer.prepare(job).toString()).build();
+            if (!job.getOutputTopic().isEmpty()) {
+                outputTopics.ensure(job.getOutputTopic());
+            }
             // Tracked before it is sent, so that no report of a fast stage arrives for an unknown job.
             JobStatus queued = tracker.submitted(job);
             try {
@@ -116,7 +128,14 @@ public class DatasetGrpcService implements DatasetService {
     @Blocking
     public Uni<JobStatus> cancelJob(CancelJobRequest request) {
         return Uni.createFrom().item(() -> {
-            JobStatus status = tracker.cancel(request.getJobId());
+            JobStatus current = tracker.status(request.getJobId());
+            DatasetWriter.Progress written = writer.progress(current.getJob());
+            JobStatus status = tracker.cancel(
+                    request.getJobId(),
+                    "cancelled with " + written.samplesDone() + " of "
+                            + current.getJob().getCount()
+                            + " samples written (" + written.shardsDone() + " complete shards) in "
+                            + written.output());
             if (status.getState() == JobState.JOB_STATE_CANCELLED) {
                 // Tells the stages; they stop working on the job's remaining batches.
                 JobProgress cancelled = ProgressReports.cancelled(request.getJobId(), STAGE, status.getSamplesDone());

@@ -1,10 +1,13 @@
 package dev.genaug.gateway;
 
 import dev.genaug.domain.augment.ViewRequests;
+import dev.genaug.domain.dataset.DatasetWriter;
+import dev.genaug.domain.jobs.CancelledJobs;
 import dev.genaug.domain.jobs.DatasetJobValidator;
 import dev.genaug.domain.jobs.JobTracker;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
+import java.nio.file.Path;
 
 /** Wires the domain code of this service. */
 public class GatewayBeans {
@@ -24,5 +27,17 @@ public class GatewayBeans {
     @Singleton
     ViewRequests viewRequests(GatewayConfig config) {
         return new ViewRequests(config.maxViewsPerInput(), config.maxInputs());
+    }
+
+    @Produces
+    @Singleton
+    DatasetWriter datasetWriter(GatewayConfig config) {
+        return new DatasetWriter(Path.of(config.dataDir()).toAbsolutePath());
+    }
+
+    @Produces
+    @Singleton
+    CancelledJobs cancelledJobs() {
+        return new CancelledJobs(CancelledJobs.DEFAULT_CAPACITY);
     }
 }

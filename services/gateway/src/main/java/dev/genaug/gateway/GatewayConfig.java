@@ -19,6 +19,14 @@ public interface GatewayConfig {
     @WithDefault("1024")
     int maxInputs();
 
+    /** Folder of dataset jobs that do not name an output folder (one sub-folder per job id). */
+    @WithDefault("data/jobs")
+    String dataDir();
+
+    /** Partitions of a job's output topic when the gateway has to create it. */
+    @WithDefault("6")
+    int outputTopicPartitions();
+
     /** How long SubmitJob waits for the broker to accept a job before answering UNAVAILABLE. */
     @WithDefault("10s")
     Duration enqueueTimeout();

@@ -1,6 +1,7 @@
 package dev.genaug.gateway;
 
 import dev.genaug.api.events.v1.JobProgress;
+import dev.genaug.domain.jobs.CancelledJobs;
 import dev.genaug.domain.jobs.JobTracker;
 import dev.genaug.service.KafkaPayloads;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -13,8 +14,14 @@ public class ProgressConsumer {
     @Inject
     JobTracker tracker;
 
+    @Inject
+    CancelledJobs stops;
+
     @Incoming("progress")
     public void onProgress(byte[] payload) {
-        KafkaPayloads.parse(payload, JobProgress.parser(), "JobProgress").ifPresent(tracker::apply);
+        KafkaPayloads.parse(payload, JobProgress.parser(), "JobProgress").ifPresent(p -> {
+            stops.apply(p);
+            tracker.apply(p);
+        });
     }
 }

@@ -2,14 +2,24 @@ package dev.genaug.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.ByteString;
+import dev.genaug.api.common.v1.Image;
+import dev.genaug.api.common.v1.ModelRef;
+import dev.genaug.api.common.v1.Provenance;
+import dev.genaug.api.common.v1.SampleRange;
+import dev.genaug.api.dataset.v1.StreamedSample;
 import dev.genaug.api.events.v1.DatasetJob;
+import dev.genaug.api.events.v1.GeneratedBatch;
 import dev.genaug.api.events.v1.JobProgress;
 import dev.genaug.api.events.v1.JobState;
 import dev.genaug.api.gateway.v1.CancelJobRequest;
 import dev.genaug.api.gateway.v1.DatasetServiceGrpc;
 import dev.genaug.api.gateway.v1.JobStatus;
+import dev.genaug.api.gateway.v1.ListJobsRequest;
 import dev.genaug.api.gateway.v1.SubmitJobRequest;
+import dev.genaug.api.gateway.v1.SubmitJobResponse;
 import dev.genaug.api.gateway.v1.WatchJobRequest;
+import dev.genaug.domain.tensor.ImageCodec;
 import dev.genaug.testing.GrpcChannels;
 import dev.genaug.testing.KafkaTestResource;
 import dev.genaug.testing.SharedKafka;
@@ -20,6 +30,8 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -122,5 +134,102 @@ class DatasetJobsIT {
         JobProgress p = JobProgress.parseFrom(got.getFirst().value());
         assertThat(p.getStage()).isEqualTo("gateway");
         assertThat(p.getState()).isEqualTo(JobState.JOB_STATE_CANCELLED);
+    }
+
+    private static GeneratedBatch generated(DatasetJob job, long start, int count) {
+        GeneratedBatch.Builder b = GeneratedBatch.newBuilder()
+                .setJobId(job.getJobId())
+                .setJob(job)
+                .setRange(SampleRange.newBuilder().setStart(start).setCount(count))
+                .setModel(ModelRef.newBuilder().setName("toy-generator").setVersion("1"));
+        for (long i = start; i < start + count; i++) {
+            byte[] chw = new byte[3 * 2 * 2];
+            java.util.Arrays.fill(chw, (byte) i);
+            b.addImages(Image.newBuilder()
+                    .setPng(ByteString.copyFrom(ImageCodec.encodePng(chw, 3, 2, 2)))
+                    .setWidth(2)
+                    .setHeight(2)
+                    .setChannels(3));
+            b.addProvenance(Provenance.newBuilder().setModel("toy-generator").setSampleIndex(i));
+        }
+        return b.build();
+    }
+
+    private void deliver(GeneratedBatch batch) {
+        probe.send(
+                "genaug.generated.v1", batch.getJobId() + "/" + batch.getRange().getStart(), batch.toByteArray());
+    }
+
+    @Test
+    void shouldWriteShardsManifestAndPreviewFromGeneratedBatchesAndSucceed() throws Exception {
+        Path out = Files.createTempDirectory(Path.of("target"), "job-").toAbsolutePath();
+        SubmitJobResponse submitted = datasets.submitJob(SubmitJobRequest.newBuilder()
+                .setJob(GatewayGrpcServiceTest.job()
+                        .setCount(10)
+                        .setShardSize(4)
+                        .setOutput(out.toString())
+                        .setOutputTopic("it-samples-" + System.nanoTime()))
+                .build());
+        DatasetJob job = submitted.getStatus().getJob();
+        assertThat(job.getOutput()).isEqualTo(out.toString());
+        var stream = datasets.watchJob(
+                WatchJobRequest.newBuilder().setJobId(job.getJobId()).build());
+        deliver(generated(job, 5, 5));
+        deliver(generated(job, 0, 5));
+        deliver(generated(job, 5, 5)); // a redelivery
+        JobStatus last = null;
+        while (stream.hasNext()) {
+            last = stream.next();
+        }
+        assertThat(last.getState()).isEqualTo(JobState.JOB_STATE_SUCCEEDED);
+        assertThat(last.getMessage()).isEqualTo("10 samples written to " + out);
+        try (var files = Files.list(out)) {
+            assertThat(files.map(p -> p.getFileName().toString()).sorted())
+                    .containsExactly(
+                            "manifest.json", "preview.png", "shard-000000.tar", "shard-000001.tar", "shard-000002.tar");
+        }
+        var samples = probe.await(job.getOutputTopic(), r -> true, 10, Duration.ofSeconds(30));
+        assertThat(samples.stream().map(r -> r.key()).distinct()).hasSize(10);
+        StreamedSample first = StreamedSample.parseFrom(samples.getFirst().value());
+        assertThat(first.getJobId()).isEqualTo(job.getJobId());
+        assertThat(first.getMetadata().getKey()).isEqualTo(String.format("%09d", first.getIndex()));
+    }
+
+    @Test
+    void shouldFailTheJobWhenABatchContradictsIt() {
+        String id = submit(10);
+        DatasetJob job = datasets.listJobs(ListJobsRequest.getDefaultInstance()).getJobsList().stream()
+                .filter(s -> s.getJob().getJobId().equals(id))
+                .findFirst()
+                .orElseThrow()
+                .getJob();
+        deliver(generated(job, 8, 5)); // past the job's 10 samples
+        var stream = datasets.watchJob(WatchJobRequest.newBuilder().setJobId(id).build());
+        JobStatus last = null;
+        while (stream.hasNext()) {
+            last = stream.next();
+        }
+        assertThat(last.getState()).isEqualTo(JobState.JOB_STATE_FAILED);
+        assertThat(last.getMessage()).startsWith("writer: cannot write samples 8..12: range: [8, 13)");
+    }
+
+    @Test
+    void shouldSayWhatWasWrittenWhenCancelled() {
+        String id = submit(10);
+        DatasetJob job = datasets.listJobs(ListJobsRequest.getDefaultInstance()).getJobsList().stream()
+                .filter(s -> s.getJob().getJobId().equals(id))
+                .findFirst()
+                .orElseThrow()
+                .getJob();
+        deliver(generated(job, 0, 3));
+        var stream = datasets.watchJob(WatchJobRequest.newBuilder().setJobId(id).build());
+        while (stream.next().getSamplesDone() < 3) {
+            // wait for the writer's report
+        }
+        JobStatus cancelled =
+                datasets.cancelJob(CancelJobRequest.newBuilder().setJobId(id).build());
+        assertThat(cancelled.getState()).isEqualTo(JobState.JOB_STATE_CANCELLED);
+        assertThat(cancelled.getMessage())
+                .isEqualTo("cancelled with 3 of 10 samples written (0 complete shards) in " + job.getOutput());
     }
 }

@@ -83,6 +83,16 @@ class GatewayGrpcServiceTest {
     }
 
     @Test
+    void shouldRefuseAnOutputFolderThatIsNotEmpty() throws Exception {
+        java.nio.file.Path used = java.nio.file.Files.createTempDirectory(java.nio.file.Path.of("target"), "used-");
+        java.nio.file.Files.writeString(used.resolve("mine.txt"), "keep me");
+        Status status = submit(job().setOutput(used.toAbsolutePath().toString()));
+        assertThat(status.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+        assertThat(status.getDescription()).startsWith("job.output: folder '").contains("is not empty");
+        assertThat(java.nio.file.Files.readString(used.resolve("mine.txt"))).isEqualTo("keep me");
+    }
+
+    @Test
     void shouldQueueListAndCancelAJob() {
         SubmitJobResponse submitted =
                 datasets.submitJob(SubmitJobRequest.newBuilder().setJob(job()).build());

@@ -4,6 +4,7 @@ import dev.genaug.domain.generation.Generation;
 import dev.genaug.domain.inference.DynamicBatcher;
 import dev.genaug.domain.inference.InferenceBackend;
 import dev.genaug.domain.inference.RoutingBackend;
+import dev.genaug.domain.jobs.CancelledJobs;
 import dev.genaug.domain.kserve.KserveServer;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.inference.OnnxBackend;
@@ -71,5 +72,11 @@ public class GeneratorBeans {
     @Singleton
     Generation generation(ModelRepository repository, InferenceBackend backend, GeneratorConfig config) {
         return new Generation(repository, backend, config.maxBatch(), config.defaultChunk());
+    }
+
+    @Produces
+    @Singleton
+    CancelledJobs cancelledJobs() {
+        return new CancelledJobs(CancelledJobs.DEFAULT_CAPACITY);
     }
 }

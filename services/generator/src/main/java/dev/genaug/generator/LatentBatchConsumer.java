@@ -1,9 +1,11 @@
 package dev.genaug.generator;
 
 import dev.genaug.api.events.v1.GeneratedBatch;
+import dev.genaug.api.events.v1.JobProgress;
 import dev.genaug.api.events.v1.LatentBatch;
 import dev.genaug.domain.error.GenaugException;
 import dev.genaug.domain.generation.Generation;
+import dev.genaug.domain.jobs.CancelledJobs;
 import dev.genaug.domain.jobs.ProgressReports;
 import dev.genaug.domain.sampling.SampleRange;
 import dev.genaug.service.KafkaPayloads;
@@ -28,6 +30,9 @@ public class LatentBatchConsumer {
     Generation generation;
 
     @Inject
+    CancelledJobs stops;
+
+    @Inject
     @Channel("generated")
     MutinyEmitter<byte[]> generated;
 
@@ -39,6 +44,9 @@ public class LatentBatchConsumer {
     @Blocking(ordered = false)
     public void onBatch(byte[] payload) {
         KafkaPayloads.parse(payload, LatentBatch.parser(), "LatentBatch").ifPresent(batch -> {
+            if (stops.stopped(batch.getJobId())) {
+                return; // cancelled or failed: the rest of its batches are dropped
+            }
             GeneratedBatch out;
             try {
                 out = generation.generate(batch);
@@ -46,10 +54,17 @@ public class LatentBatchConsumer {
                 progress.sendMessageAndAwait(KafkaRecords.keyed(
                         batch.getJobId(),
                         ProgressReports.failed(batch.getJobId(), batch.getRange(), STAGE, e.getMessage())));
+                stops.stop(batch.getJobId());
                 return;
             }
             generated.sendMessageAndAwait(KafkaRecords.keyed(
                     SampleRange.recordKey(batch.getJobId(), batch.getRange().getStart()), out));
         });
+    }
+
+    /** Cancellations and failures, from every stage, on the progress topic. */
+    @Incoming("stops")
+    public void onProgress(byte[] payload) {
+        KafkaPayloads.parse(payload, JobProgress.parser(), "JobProgress").ifPresent(stops::apply);
     }
 }

@@ -4,6 +4,7 @@ import dev.genaug.api.events.v1.DatasetJob;
 import dev.genaug.api.events.v1.JobProgress;
 import dev.genaug.api.events.v1.LatentBatch;
 import dev.genaug.domain.error.GenaugException;
+import dev.genaug.domain.jobs.CancelledJobs;
 import dev.genaug.domain.jobs.ProgressReports;
 import dev.genaug.domain.sampling.SampleRange;
 import dev.genaug.domain.sampling.Sampling;
@@ -39,6 +40,9 @@ public class JobSplitter {
     SamplerConfig config;
 
     @Inject
+    CancelledJobs stops;
+
+    @Inject
     @Channel("latents")
     MutinyEmitter<byte[]> latents;
 
@@ -62,6 +66,10 @@ public class JobSplitter {
             LOG.error("dropping a DatasetJob without job_id");
             return;
         }
+        if (stops.stopped(job.getJobId())) {
+            LOG.infof("job %s was stopped before it was split; skipped", job.getJobId());
+            return;
+        }
         Iterator<LatentBatch> batches;
         try {
             batches = sampling.plan(job);
@@ -75,6 +83,11 @@ public class JobSplitter {
         long sent = 0;
         List<Uni<Void>> window = new ArrayList<>();
         while (batches.hasNext()) {
+            if (stops.stopped(job.getJobId())) {
+                await(window);
+                LOG.infof("job %s stopped (cancelled or failed) after %d samples sent", job.getJobId(), sent);
+                return;
+            }
             LatentBatch batch = batches.next();
             window.add(out.sendMessage(KafkaRecords.keyed(
                     SampleRange.recordKey(job.getJobId(), batch.getRange().getStart()), batch)));
@@ -94,6 +107,12 @@ public class JobSplitter {
             Uni.join().all(window).andFailFast().await().indefinitely();
             window.clear();
         }
+    }
+
+    /** Cancellations and failures, from every stage, on the progress topic. */
+    @Incoming("stops")
+    public void onProgress(byte[] payload) {
+        KafkaPayloads.parse(payload, JobProgress.parser(), "JobProgress").ifPresent(stops::apply);
     }
 
     private void report(JobProgress report) {

@@ -167,7 +167,8 @@ final class BenchCommand {
                     List.of(
                             "-XX:+UseSerialGC",
                             "-Dgenaug.generator.onnx-threads=" + threads,
-                            "-Dgenaug.generator.onnx-cuda=false"));
+                            "-Dgenaug.generator.onnx-cuda=false"),
+                    "generator");
             long serviceRss;
             ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", port)
                     .usePlaintext()

@@ -9,7 +9,13 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "genaug 0.1.0",
         description = "A trained generative model as a source of training data.",
-        subcommands = {UpCommand.class, TopicsCommand.class, DatasetCommand.class, BenchCommand.class})
+        subcommands = {
+            UpCommand.class,
+            GenerateCommand.class,
+            TopicsCommand.class,
+            DatasetCommand.class,
+            BenchCommand.class
+        })
 public final class GenaugCli {
 
     public static void main(String[] args) {

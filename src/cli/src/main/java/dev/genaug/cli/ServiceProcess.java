@@ -33,7 +33,8 @@ final class ServiceProcess {
             String bootstrapServers,
             Path models,
             Path logs,
-            List<String> jvmOptions)
+            List<String> jvmOptions,
+            String logName)
             throws IOException {
         Path jar = spec.jar(root);
         if (!Files.isRegularFile(jar)) {
@@ -47,7 +48,7 @@ final class ServiceProcess {
         command.add("-Dgenaug.models.repository=" + models);
         command.add("-jar");
         command.add(jar.toString());
-        Path log = logs.resolve(spec.name() + ".log");
+        Path log = logs.resolve(logName + ".log");
         Process process = new ProcessBuilder(command)
                 .directory(root.toFile())
                 .redirectErrorStream(true)
@@ -101,6 +102,12 @@ final class ServiceProcess {
             Thread.sleep(100);
         }
         return false;
+    }
+
+    /** SIGKILL, as a crash would; waits until the process is gone. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
     }
 
     /** Sends SIGTERM without waiting. */

@@ -55,10 +55,10 @@ public final class OnnxBackend implements InferenceBackend {
     }
 
     private OrtSession open(ResolvedModel model) {
-        Path file = model.versionDirectory().resolve("model.onnx");
+        Path file = model.modelFile();
         if (!Files.isRegularFile(file)) {
-            throw new FailedPreconditionException("model '" + model.name() + "' version " + model.version()
-                    + " has no model.onnx in " + model.versionDirectory());
+            throw new FailedPreconditionException("model '" + model.name() + "' version " + model.version() + " has no "
+                    + file.getFileName() + " in " + model.versionDirectory());
         }
         try {
             OrtSession.SessionOptions options = new OrtSession.SessionOptions();

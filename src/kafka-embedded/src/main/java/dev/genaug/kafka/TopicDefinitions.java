@@ -114,6 +114,16 @@ public record TopicDefinitions(List<Topic> topics) {
     }
 
     /** The topic named {@code name}. */
+    /** The same topics with {@code partitions} partitions each (a test of scale-out, say). */
+    public TopicDefinitions withPartitions(int partitions) {
+        if (partitions < 1) {
+            throw new IllegalArgumentException("partitions must be >= 1");
+        }
+        return new TopicDefinitions(topics.stream()
+                .map(t -> new Topic(t.name(), partitions, t.replicationFactor(), t.config()))
+                .toList());
+    }
+
     public Topic topic(String name) {
         return topics.stream()
                 .filter(t -> t.name().equals(name))

@@ -14,4 +14,13 @@ public final class KafkaRecords {
                         .withKey(key)
                         .build());
     }
+
+    /** The same, to a topic chosen per record instead of the channel's. */
+    public static Message<byte[]> keyed(String key, MessageLite value, String topic) {
+        return Message.of(value.toByteArray())
+                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
+                        .withKey(key)
+                        .withTopic(topic)
+                        .build());
+    }
 }

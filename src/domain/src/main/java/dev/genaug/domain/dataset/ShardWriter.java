@@ -26,7 +26,9 @@ public final class ShardWriter implements AutoCloseable {
 
     public ShardWriter(Path target) throws IOException {
         this.target = target;
-        this.partial = target.resolveSibling(target.getFileName() + ".partial");
+        // A name of its own: two writers of the same shard (a redelivered batch) never share a file.
+        this.partial =
+                target.resolveSibling("." + target.getFileName() + "." + java.util.UUID.randomUUID() + ".partial");
         try {
             this.sha256 = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {

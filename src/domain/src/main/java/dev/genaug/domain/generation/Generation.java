@@ -15,6 +15,7 @@ import dev.genaug.domain.error.InvalidArgumentException;
 import dev.genaug.domain.inference.FloatTensor;
 import dev.genaug.domain.inference.InferenceBackend;
 import dev.genaug.domain.repository.ModelChecks;
+import dev.genaug.domain.repository.ModelHashes;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
 import dev.genaug.domain.tensor.LatentBatches;
@@ -32,6 +33,7 @@ public final class Generation {
     private final InferenceBackend backend;
     private final int maxBatch;
     private final int defaultChunk;
+    private final ModelHashes hashes = new ModelHashes();
 
     /**
      * @param maxBatch most latents per Generate call
@@ -166,7 +168,10 @@ public final class Generation {
         GeneratedBatch.Builder out = GeneratedBatch.newBuilder()
                 .setJobId(batch.getJobId())
                 .setRange(batch.getRange())
-                .addAllProvenance(batch.getProvenanceList());
+                .addAllProvenance(batch.getProvenanceList())
+                .setJob(batch.getJob())
+                .setModel(ref(model))
+                .setModelSha256(hashes.sha256(model));
         for (byte[] png : GeneratedOutputs.pngs(images, model.manifest().getImage())) {
             out.addImages(Image.newBuilder()
                     .setPng(ByteString.copyFrom(png))

@@ -73,11 +73,20 @@ public final class JobTracker {
 
     /** Marks a job CANCELLED unless it has ended; returns the resulting status. */
     public JobStatus cancel(String jobId) {
+        return cancel(jobId, "");
+    }
+
+    /** Marks a job CANCELLED with a message (what was written) unless it has ended. */
+    public JobStatus cancel(String jobId, String message) {
         return update(
                 jobId,
                 s -> ended(s.getState())
                         ? s
-                        : s.toBuilder().setState(JobState.JOB_STATE_CANCELLED).build());
+                        : s.toBuilder()
+                                .setState(JobState.JOB_STATE_CANCELLED)
+                                .setMessage(message)
+                                .setEtaSeconds(-1)
+                                .build());
     }
 
     /** Folds one stage report in. Reports for unknown jobs are ignored (another gateway's). */
@@ -121,7 +130,9 @@ public final class JobTracker {
                 b.setState(JobState.JOB_STATE_RUNNING);
             }
             if (done >= count) {
-                b.setState(JobState.JOB_STATE_SUCCEEDED).setEtaSeconds(0);
+                b.setState(JobState.JOB_STATE_SUCCEEDED)
+                        .setEtaSeconds(0)
+                        .setMessage(count + " samples written to " + s.getJob().getOutput());
             }
         }
         return b.build();

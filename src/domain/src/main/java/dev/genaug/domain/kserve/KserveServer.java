@@ -50,7 +50,7 @@ public final class KserveServer {
         try {
             ResolvedModel model = resolve(name, version);
             return ModelReadyResponse.newBuilder()
-                    .setReady(Files.isRegularFile(model.versionDirectory().resolve("model.onnx")))
+                    .setReady(Files.isRegularFile(model.modelFile()))
                     .build();
         } catch (NotFoundException | dev.genaug.domain.error.FailedPreconditionException e) {
             return ModelReadyResponse.newBuilder().setReady(false).build();

@@ -21,6 +21,12 @@ public record ResolvedModel(ModelEntry entry, long version) {
         return entry.directory().resolve(Long.toString(version));
     }
 
+    /** The model file of this version: the config's default_model_filename, else model.onnx. */
+    public Path modelFile() {
+        String name = config().getDefaultModelFilename();
+        return versionDirectory().resolve(name.isEmpty() ? "model.onnx" : name);
+    }
+
     /** The manifest, or FAILED_PRECONDITION when the model has none. */
     public ModelManifest manifest() {
         return entry.manifest()

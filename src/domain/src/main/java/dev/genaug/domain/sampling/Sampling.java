@@ -123,6 +123,7 @@ public final class Sampling {
                                 .setStart(start)
                                 .setCount(count))
                         .setModel(resolved)
+                        .setJob(job)
                         .setLatents(Tensors.fp32(sampler.sample(job.getSeed(), start, count), count, dimension));
                 if (job.hasLabeller() && !job.getLabeller().getName().isEmpty()) {
                     b.setLabeller(job.getLabeller());

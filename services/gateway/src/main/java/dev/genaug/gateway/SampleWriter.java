@@ -1,0 +1,101 @@
+package dev.genaug.gateway;
+
+import dev.genaug.api.dataset.v1.SampleMetadata;
+import dev.genaug.api.dataset.v1.StreamedSample;
+import dev.genaug.api.events.v1.DatasetJob;
+import dev.genaug.api.events.v1.GeneratedBatch;
+import dev.genaug.domain.dataset.DatasetWriter;
+import dev.genaug.domain.error.GenaugException;
+import dev.genaug.domain.jobs.CancelledJobs;
+import dev.genaug.domain.jobs.ProgressReports;
+import dev.genaug.domain.sampling.SampleRange;
+import dev.genaug.service.KafkaPayloads;
+import dev.genaug.service.KafkaRecords;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.annotations.Blocking;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.jboss.logging.Logger;
+
+/**
+ * Kafka adapter of the dataset writer: stages each GeneratedBatch into its job's shards, publishes
+ * the samples on the job's output topic when it names one, and reports the job's progress (read
+ * from its folder, so several writers report the same count). A batch is acknowledged only after
+ * it is on disk; a batch that cannot be written fails its job with the reason.
+ */
+@ApplicationScoped
+public class SampleWriter {
+    private static final Logger LOG = Logger.getLogger(SampleWriter.class);
+    static final String STAGE = "writer";
+
+    @Inject
+    DatasetWriter writer;
+
+    @Inject
+    CancelledJobs stops;
+
+    @Inject
+    JobEvents events;
+
+    @Inject
+    GatewayConfig config;
+
+    @Inject
+    @Channel("samples")
+    MutinyEmitter<byte[]> samples;
+
+    @Incoming("generated")
+    @Blocking(ordered = false)
+    public void onBatch(byte[] payload) {
+        GeneratedBatch batch = KafkaPayloads.parse(payload, GeneratedBatch.parser(), "GeneratedBatch")
+                .orElse(null);
+        if (batch == null || stops.stopped(batch.getJobId())) {
+            return;
+        }
+        DatasetWriter.Progress progress;
+        try {
+            progress = writer.write(batch);
+        } catch (GenaugException | UncheckedIOException e) {
+            String reason = "cannot write samples " + batch.getRange().getStart() + ".."
+                    + (batch.getRange().getStart() + batch.getRange().getCount() - 1) + ": " + e.getMessage();
+            LOG.errorf("job %s: %s", batch.getJobId(), reason);
+            stops.stop(batch.getJobId());
+            events.report(
+                    ProgressReports.failed(batch.getJobId(), batch.getRange(), STAGE, reason), config.enqueueTimeout());
+            return;
+        }
+        DatasetJob job = batch.getJob();
+        if (!job.getOutputTopic().isEmpty()) {
+            publish(batch, job.getOutputTopic());
+        }
+        events.report(
+                ProgressReports.running(batch.getJobId(), STAGE, progress.samplesDone()), config.enqueueTimeout());
+        if (progress.finished()) {
+            LOG.infof("job %s: %d samples written to %s", job.getJobId(), job.getCount(), progress.output());
+        }
+    }
+
+    private void publish(GeneratedBatch batch, String topic) {
+        List<Uni<Void>> sends = new ArrayList<>();
+        for (int i = 0; i < batch.getRange().getCount(); i++) {
+            long index = batch.getRange().getStart() + i;
+            StreamedSample sample = StreamedSample.newBuilder()
+                    .setJobId(batch.getJobId())
+                    .setIndex(index)
+                    .setImage(batch.getImages(i))
+                    .setMetadata(SampleMetadata.newBuilder()
+                            .setKey(DatasetWriter.key(index))
+                            .setProvenance(batch.getProvenance(i)))
+                    .build();
+            sends.add(samples.sendMessage(
+                    KafkaRecords.keyed(SampleRange.recordKey(batch.getJobId(), index), sample, topic)));
+        }
+        Uni.join().all(sends).andFailFast().await().atMost(config.enqueueTimeout());
+    }
+}

@@ -1,0 +1,288 @@
+package dev.genaug.cli;
+
+import dev.genaug.api.common.v1.ModelRef;
+import dev.genaug.api.events.v1.DatasetJob;
+import dev.genaug.api.events.v1.JobState;
+import dev.genaug.api.gateway.v1.CancelJobRequest;
+import dev.genaug.api.gateway.v1.DatasetServiceGrpc;
+import dev.genaug.api.gateway.v1.JobStatus;
+import dev.genaug.api.gateway.v1.ListJobsRequest;
+import dev.genaug.api.gateway.v1.SubmitJobRequest;
+import dev.genaug.api.gateway.v1.WatchJobRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code genaug generate}: one dataset job, as a user runs it. Uses the stack answering at
+ * {@code --gateway}; when none does, starts the embedded one (Kafka, sampler, generator, gateway)
+ * for this job and stops it afterwards. Shows progress, and cancels the job on Ctrl-C.
+ */
+@Command(
+        name = "generate",
+        mixinStandardHelpOptions = true,
+        description = "Generate a dataset of samples of a generator model (WebDataset shards, manifest, preview).")
+final class GenerateCommand implements Callable<Integer> {
+    @Option(names = "--count", required = true, description = "Number of samples.")
+    long count;
+
+    @Option(names = "--out", required = true, description = "Output folder; created, and must be empty.")
+    Path out;
+
+    @Option(
+            names = "--model",
+            defaultValue = "shapes-generator",
+            description = "Generator model (default ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the latent stream (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(
+            names = "--truncation",
+            defaultValue = "1",
+            description = "Prior truncation psi in (0, 1]; 1 means none (default ${DEFAULT-VALUE}).")
+    float truncation;
+
+    @Option(
+            names = "--shard-size",
+            defaultValue = "1000",
+            description = "Samples per shard (default ${DEFAULT-VALUE}).")
+    int shardSize;
+
+    @Option(
+            names = "--batch-size",
+            defaultValue = "0",
+            description = "Samples per Kafka batch; 0 means the sampler's default. Never changes the samples.")
+    int batchSize;
+
+    @Option(names = "--output-topic", description = "Also publish every sample to this Kafka topic.")
+    String outputTopic;
+
+    @Option(
+            names = "--gateway",
+            defaultValue = "localhost:8080",
+            description = "Gateway of a running stack (default ${DEFAULT-VALUE}); when none answers, the embedded"
+                    + " stack is started for this job.")
+    String gateway;
+
+    @Option(
+            names = "--models",
+            description = "Model repository of the embedded stack (default: deploy/model-repository).")
+    Path models;
+
+    private final PrintStream log = System.err;
+
+    @Override
+    public Integer call() throws Exception {
+        Path target = out.toAbsolutePath().normalize();
+        LocalStack stack = null;
+        String address = gateway;
+        AtomicReference<String> jobId = new AtomicReference<>();
+        AtomicReference<DatasetServiceGrpc.DatasetServiceBlockingStub> client = new AtomicReference<>();
+        Thread onInterrupt = new Thread(() -> cancel(client.get(), jobId.get()), "genaug-generate-cancel");
+        Runtime.getRuntime().addShutdownHook(onInterrupt);
+        try {
+            if (!answers(address)) {
+                long t = System.nanoTime();
+                log.printf("genaug generate: no stack answers at %s; starting the embedded one...%n", address);
+                stack = LocalStack.startKafka(
+                        LocalStack.root(),
+                        new LocalStack.Options(
+                                null,
+                                models,
+                                null,
+                                0,
+                                0,
+                                LocalStack.Options.defaults().readyTimeout(),
+                                List.of()),
+                        new PrintStream(OutputStream.nullOutputStream()));
+                List<ServiceProcess> started = stack.start(ServiceSpec.ALL.stream()
+                        .filter(s -> List.of("sampler", "generator", "gateway").contains(s.name()))
+                        .toList());
+                address = "localhost" + ":" + stack.instance("gateway").port();
+                log.printf(
+                        "genaug generate: embedded stack up in %.1f s (%d services, logs in %s)%n",
+                        LocalStack.seconds(t),
+                        started.size(),
+                        stack.relative(started.getFirst().log().getParent()));
+            }
+            return run(address, target, jobId, client);
+        } catch (IllegalStateException e) {
+            log.println("genaug generate: " + e.getMessage());
+            return 1;
+        } finally {
+            if (stack != null) {
+                stack.close();
+            }
+            try {
+                Runtime.getRuntime().removeShutdownHook(onInterrupt);
+            } catch (IllegalStateException shuttingDown) {
+                // Ctrl-C: the hook is running.
+            }
+        }
+    }
+
+    private int run(
+            String address,
+            Path target,
+            AtomicReference<String> jobId,
+            AtomicReference<DatasetServiceGrpc.DatasetServiceBlockingStub> client)
+            throws InterruptedException {
+        ManagedChannel channel =
+                ManagedChannelBuilder.forTarget(address).usePlaintext().build();
+        try {
+            var datasets = DatasetServiceGrpc.newBlockingStub(channel);
+            client.set(datasets);
+            DatasetJob.Builder job = DatasetJob.newBuilder()
+                    .setModel(ModelRef.newBuilder().setName(model))
+                    .setCount(count)
+                    .setSeed(seed)
+                    .setTruncationPsi(truncation)
+                    .setShardSize(shardSize)
+                    .setBatchSize(batchSize)
+                    .setOutput(target.toString());
+            if (outputTopic != null) {
+                job.setOutputTopic(outputTopic);
+            }
+            String id;
+            try {
+                id = datasets.withDeadlineAfter(60, TimeUnit.SECONDS)
+                        .submitJob(SubmitJobRequest.newBuilder().setJob(job).build())
+                        .getJobId();
+            } catch (StatusRuntimeException e) {
+                log.printf(
+                        "genaug generate: the job was refused (%s): %s%n",
+                        e.getStatus().getCode(), e.getStatus().getDescription());
+                return 2;
+            }
+            jobId.set(id);
+            log.printf("genaug generate: job %s, %d samples of %s into %s%n", id, count, model, target);
+            ProgressBar bar = new ProgressBar(log, count, System.console() != null);
+            JobStatus last = null;
+            Iterator<JobStatus> updates =
+                    datasets.watchJob(WatchJobRequest.newBuilder().setJobId(id).build());
+            long started = System.nanoTime();
+            while (updates.hasNext()) {
+                last = updates.next();
+                bar.show(last.getSamplesDone(), last.getSamplesPerSecond(), last.getEtaSeconds());
+            }
+            bar.end();
+            jobId.set(null);
+            if (last == null) {
+                log.println("genaug generate: the gateway ended the watch without a status");
+                return 1;
+            }
+            if (last.getState() != JobState.JOB_STATE_SUCCEEDED) {
+                log.printf(
+                        "genaug generate: job %s %s: %s%n",
+                        id, last.getState().name().replace("JOB_STATE_", "").toLowerCase(), last.getMessage());
+                return 1;
+            }
+            double seconds = LocalStack.seconds(started);
+            System.out.printf(
+                    "%d samples in %.1f s (%.0f samples/s)%n  dataset  %s%n  manifest %s%n  preview  %s%n",
+                    count,
+                    seconds,
+                    count / seconds,
+                    target,
+                    target.resolve("manifest.json"),
+                    target.resolve("preview.png"));
+            return 0;
+        } finally {
+            channel.shutdownNow();
+            channel.awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Whether a gateway answers at the address (2 s). */
+    private static boolean answers(String address) throws InterruptedException {
+        ManagedChannel channel =
+                ManagedChannelBuilder.forTarget(address).usePlaintext().build();
+        try {
+            DatasetServiceGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(2, TimeUnit.SECONDS)
+                    .listJobs(ListJobsRequest.newBuilder().setLimit(1).build());
+            return true;
+        } catch (StatusRuntimeException e) {
+            return e.getStatus().getCode() != Status.Code.UNAVAILABLE
+                    && e.getStatus().getCode() != Status.Code.DEADLINE_EXCEEDED;
+        } finally {
+            channel.shutdownNow();
+            channel.awaitTermination(2, TimeUnit.SECONDS);
+        }
+    }
+
+    /** On Ctrl-C: a job still running is cancelled, so the stack does not work on for nobody. */
+    private void cancel(DatasetServiceGrpc.DatasetServiceBlockingStub datasets, String id) {
+        if (datasets == null || id == null) {
+            return;
+        }
+        try {
+            JobStatus s = datasets.withDeadlineAfter(5, TimeUnit.SECONDS)
+                    .cancelJob(CancelJobRequest.newBuilder().setJobId(id).build());
+            log.printf("%ngenaug generate: interrupted; job %s %s%n", id, s.getMessage());
+        } catch (StatusRuntimeException e) {
+            log.printf("%ngenaug generate: interrupted; could not cancel job %s: %s%n", id, e.getStatus());
+        }
+    }
+
+    /** One line redrawn in place on a terminal; otherwise a line at every tenth of the job. */
+    static final class ProgressBar {
+        private static final int WIDTH = 30;
+        private final PrintStream out;
+        private final long total;
+        private final boolean redraw;
+        private long lastDecile = -1;
+
+        ProgressBar(PrintStream out, long total, boolean redraw) {
+            this.out = out;
+            this.total = total;
+            this.redraw = redraw;
+        }
+
+        static String line(long done, long total, double rate, double eta) {
+            double share = total == 0 ? 1 : Math.min(1, done / (double) total);
+            int filled = (int) Math.round(share * WIDTH);
+            return String.format(
+                    "[%s%s] %3.0f%% %d/%d  %s  ETA %s",
+                    "#".repeat(filled),
+                    ".".repeat(WIDTH - filled),
+                    share * 100,
+                    done,
+                    total,
+                    rate > 0 ? String.format("%.0f samples/s", rate) : "- samples/s",
+                    eta >= 0 ? String.format("%.0f s", eta) : "-");
+        }
+
+        void show(long done, double rate, double eta) {
+            if (redraw) {
+                out.print("\r" + line(done, total, rate, eta));
+                out.flush();
+                return;
+            }
+            long decile = total == 0 ? 10 : done * 10 / total;
+            if (decile != lastDecile) {
+                lastDecile = decile;
+                out.println(line(done, total, rate, eta));
+            }
+        }
+
+        void end() {
+            if (redraw) {
+                out.println();
+            }
+        }
+    }
+}

@@ -1,0 +1,421 @@
+package dev.genaug.domain.dataset;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageOrBuilder;
+import com.google.protobuf.util.JsonFormat;
+import dev.genaug.api.common.v1.Image;
+import dev.genaug.api.dataset.v1.DatasetManifest;
+import dev.genaug.api.dataset.v1.ModelUse;
+import dev.genaug.api.dataset.v1.SampleMetadata;
+import dev.genaug.api.dataset.v1.ShardEntry;
+import dev.genaug.api.events.v1.DatasetJob;
+import dev.genaug.api.events.v1.GeneratedBatch;
+import dev.genaug.domain.error.FailedPreconditionException;
+import dev.genaug.domain.error.InvalidArgumentException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+
+/**
+ * Writes the generated samples of dataset jobs as WebDataset-style shards, whatever order and
+ * however often the batches arrive.
+ *
+ * <p>Shard {@code i} of a job holds samples {@code [i * shardSize, (i + 1) * shardSize)}, so its
+ * content depends only on the job spec, never on batching. Each sample is first staged as its own
+ * files under {@code .staging/shard-<i>/} (written whole, then renamed: a redelivered sample
+ * replaces itself); the shard is assembled, in key order, once its staging folder holds every
+ * sample, and appears under its final name only when complete. When the last shard is in place the
+ * writer adds {@code preview.png} and, last, {@code manifest.json}, and removes the staging area.
+ *
+ * <p>All state is on disk, so a restarted writer, or several writers sharing the folder, carry on
+ * where others stopped. Thread-safe.
+ */
+public final class DatasetWriter {
+    public static final String MANIFEST = "manifest.json";
+    public static final String PREVIEW = "preview.png";
+    /** Sample keys: the global index zero-padded to this many digits (job counts are below 10^9). */
+    public static final int KEY_DIGITS = 9;
+
+    static final String STAGING = ".staging";
+    private static final int DEFAULT_SHARD_SIZE = 1000;
+    private static final int PREVIEW_COLUMNS = 8;
+    private static final int PREVIEW_SAMPLES = 64;
+    private static final JsonFormat.Printer SAMPLE_JSON =
+            JsonFormat.printer().omittingInsignificantWhitespace().sortingMapKeys();
+    private static final JsonFormat.Printer MANIFEST_JSON = JsonFormat.printer().sortingMapKeys();
+
+    private final Path defaultRoot;
+    private final ConcurrentHashMap<String, Object> finishing = new ConcurrentHashMap<>();
+    private final Object[] locks = new Object[64];
+
+    {
+        for (int i = 0; i < locks.length; i++) {
+            locks[i] = new Object();
+        }
+    }
+
+    /** @param defaultRoot where jobs without an output folder go, one sub-folder per job id */
+    public DatasetWriter(Path defaultRoot) {
+        this.defaultRoot = defaultRoot;
+    }
+
+    /** How far a job's output has come. */
+    public record Progress(long samplesDone, int shardsDone, boolean finished, Path output) {}
+
+    public Path output(DatasetJob job) {
+        return job.getOutput().isEmpty()
+                ? defaultRoot.resolve(job.getJobId())
+                : Path.of(job.getOutput()).toAbsolutePath();
+    }
+
+    public static int shardSize(DatasetJob job) {
+        return job.getShardSize() > 0 ? job.getShardSize() : DEFAULT_SHARD_SIZE;
+    }
+
+    public static String key(long index) {
+        return String.format("%0" + KEY_DIGITS + "d", index);
+    }
+
+    public static String shardName(long shard) {
+        return String.format("shard-%06d.tar", shard);
+    }
+
+    /**
+     * Checks a job's output folder at submission: it is created if missing and must be empty, so
+     * a job never mixes its shards with another's.
+     */
+    public Path prepare(DatasetJob job) {
+        Path out = output(job);
+        try {
+            Files.createDirectories(out);
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new InvalidArgumentException("job.output", "cannot create folder '" + out + "': " + e);
+        }
+        if (!Files.isWritable(out)) {
+            throw new InvalidArgumentException("job.output", "folder '" + out + "' is not writable");
+        }
+        try (Stream<Path> entries = Files.list(out)) {
+            if (entries.findAny().isPresent()) {
+                throw new FailedPreconditionException(
+                        "job.output: folder '" + out + "' is not empty; give a new or empty folder");
+            }
+        } catch (IOException e) {
+            throw new InvalidArgumentException("job.output", "cannot read folder '" + out + "': " + e);
+        }
+        return out;
+    }
+
+    /**
+     * Stages one batch, assembles the shards it completes and, with the last one, finishes the
+     * dataset. A batch of a finished job changes nothing.
+     *
+     * @throws InvalidArgumentException for a batch that contradicts its job (it cannot be written)
+     * @throws UncheckedIOException when the file system fails (the batch should be retried)
+     */
+    public Progress write(GeneratedBatch batch) {
+        DatasetJob job = batch.getJob();
+        check(batch);
+        Path out = output(job);
+        try {
+            if (Files.exists(out.resolve(MANIFEST))) {
+                return new Progress(job.getCount(), shardCount(job), true, out);
+            }
+            int size = shardSize(job);
+            long start = batch.getRange().getStart();
+            int count = batch.getRange().getCount();
+            // Shard by shard, under the shard's lock: staging and assembly of one shard never
+            // interleave in this process (a redelivery racing its original).
+            int i = 0;
+            while (i < count) {
+                long shard = (start + i) / size;
+                int end = (int) Math.min(count, (shard + 1) * size - start);
+                synchronized (lock(job.getJobId(), shard)) {
+                    stageAndAssemble(out, job, batch, shard, i, end);
+                }
+                i = end;
+            }
+            Progress progress = progress(job);
+            if (progress.samplesDone() >= job.getCount() && finish(out, batch)) {
+                return new Progress(job.getCount(), shardCount(job), true, out);
+            }
+            return progress;
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing job " + job.getJobId() + " into " + out + ": " + e, e);
+        }
+    }
+
+    /** Samples staged or in complete shards, read from the folder. */
+    public Progress progress(DatasetJob job) {
+        Path out = output(job);
+        try {
+            if (Files.exists(out.resolve(MANIFEST))) {
+                return new Progress(job.getCount(), shardCount(job), true, out);
+            }
+            long done = 0;
+            int shards = 0;
+            int size = shardSize(job);
+            for (long shard = 0; shard < shardCount(job); shard++) {
+                if (Files.exists(out.resolve(shardName(shard)))) {
+                    done += samplesIn(job, shard, size);
+                    shards++;
+                } else {
+                    done += stagedSamples(stagingDir(out, shard));
+                }
+            }
+            return new Progress(done, shards, false, out);
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading the output of job " + job.getJobId() + " in " + out, e);
+        }
+    }
+
+    private static void check(GeneratedBatch batch) {
+        DatasetJob job = batch.getJob();
+        if (job.getJobId().isEmpty()) {
+            throw new InvalidArgumentException("job.job_id", "a GeneratedBatch must carry its job");
+        }
+        long start = batch.getRange().getStart();
+        int count = batch.getRange().getCount();
+        if (count < 1 || start + count > job.getCount()) {
+            throw new InvalidArgumentException(
+                    "range",
+                    "[" + start + ", " + (start + count) + ") is outside job " + job.getJobId() + " of "
+                            + job.getCount() + " samples");
+        }
+        if (batch.getImagesCount() != count || batch.getProvenanceCount() != count) {
+            throw new InvalidArgumentException(
+                    "images",
+                    batch.getImagesCount() + " images and " + batch.getProvenanceCount() + " provenance records for "
+                            + count + " samples");
+        }
+        for (int i = 0; i < count; i++) {
+            Image image = batch.getImages(i);
+            if (image.getPng().isEmpty()) {
+                throw new InvalidArgumentException("images[" + i + "]", "must be a PNG");
+            }
+        }
+    }
+
+    private static int shardCount(DatasetJob job) {
+        int size = shardSize(job);
+        return (int) ((job.getCount() + size - 1) / size);
+    }
+
+    private static int samplesIn(DatasetJob job, long shard, int size) {
+        return (int) Math.min(size, job.getCount() - shard * size);
+    }
+
+    private static Path stagingDir(Path out, long shard) {
+        return out.resolve(STAGING).resolve(String.format("shard-%06d", shard));
+    }
+
+    private static long stagedSamples(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".png"))
+                    .count();
+        } catch (NoSuchFileException e) {
+            return 0;
+        }
+    }
+
+    private Object lock(String jobId, long shard) {
+        return locks[Math.floorMod(31 * jobId.hashCode() + Long.hashCode(shard), locks.length)];
+    }
+
+    /** Stages rows [from, to) of the batch, all of one shard, then assembles it if complete. */
+    private static void stageAndAssemble(Path out, DatasetJob job, GeneratedBatch batch, long shard, int from, int to)
+            throws IOException {
+        Path target = out.resolve(shardName(shard));
+        Path dir = stagingDir(out, shard);
+        // Another process may assemble the shard and remove its staging folder meanwhile: then
+        // the shard is there and nothing is left to do; otherwise staging starts again.
+        for (int attempt = 1; ; attempt++) {
+            if (Files.exists(target)) {
+                return; // a redelivery of an assembled shard: its bytes would be the same
+            }
+            try {
+                Files.createDirectories(dir);
+                for (int i = from; i < to; i++) {
+                    String key = key(batch.getRange().getStart() + i);
+                    byte[] json = json(SampleMetadata.newBuilder()
+                            .setKey(key)
+                            .setProvenance(batch.getProvenance(i))
+                            .build());
+                    replace(dir.resolve(key + ".json"), json);
+                    // The PNG last: a staged sample counts when its image is there.
+                    replace(
+                            dir.resolve(key + ".png"),
+                            batch.getImages(i).getPng().toByteArray());
+                }
+                assembleIfComplete(out, job, shard);
+                return;
+            } catch (NoSuchFileException e) {
+                if (attempt >= 3) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static void assembleIfComplete(Path out, DatasetJob job, long shard) throws IOException {
+        int size = shardSize(job);
+        int expected = samplesIn(job, shard, size);
+        Path dir = stagingDir(out, shard);
+        Path target = out.resolve(shardName(shard));
+        if (Files.exists(target) || stagedSamples(dir) < expected) {
+            return;
+        }
+        try (ShardWriter writer = new ShardWriter(target)) {
+            long first = shard * size;
+            for (long index = first; index < first + expected; index++) {
+                String key = key(index);
+                writer.add(key, "png", Files.readAllBytes(dir.resolve(key + ".png")));
+                writer.add(key, "json", Files.readAllBytes(dir.resolve(key + ".json")));
+                writer.sampleDone();
+            }
+        }
+        deleteTree(dir);
+    }
+
+    /**
+     * Writes the preview and the manifest once every shard is assembled; false when a shard is
+     * still being assembled elsewhere (its writer finishes the job then).
+     */
+    private boolean finish(Path out, GeneratedBatch batch) throws IOException {
+        DatasetJob job = batch.getJob();
+        // One finisher per job in this process; other processes finishing the same job write the
+        // same bytes.
+        synchronized (finishing.computeIfAbsent(job.getJobId(), id -> new Object())) {
+            try {
+                if (Files.exists(out.resolve(MANIFEST))) {
+                    return true;
+                }
+                // Every sample is staged, but another thread may not have assembled its shard yet.
+                for (long shard = 0; shard < shardCount(job); shard++) {
+                    synchronized (lock(job.getJobId(), shard)) {
+                        assembleIfComplete(out, job, shard);
+                    }
+                    if (!Files.exists(out.resolve(shardName(shard)))) {
+                        return false;
+                    }
+                }
+                int size = shardSize(job);
+                DatasetManifest.Builder manifest = DatasetManifest.newBuilder()
+                        .setFormatVersion(1)
+                        .setJob(job)
+                        .setSamples(job.getCount())
+                        .setKeyDigits(KEY_DIGITS);
+                List<byte[]> previewImages = new ArrayList<>();
+                for (long shard = 0; shard < shardCount(job); shard++) {
+                    Path file = out.resolve(shardName(shard));
+                    manifest.addShards(ShardEntry.newBuilder()
+                            .setName(shardName(shard))
+                            .setFirstIndex(shard * size)
+                            .setSamples(samplesIn(job, shard, size))
+                            .setBytes(Files.size(file))
+                            .setSha256(sha256(file)));
+                    if (previewImages.size() < PREVIEW_SAMPLES) {
+                        readImages(file, PREVIEW_SAMPLES - previewImages.size(), previewImages);
+                    }
+                }
+                if (batch.hasModel()) {
+                    manifest.addModels(ModelUse.newBuilder()
+                            .setRole("generator")
+                            .setModel(batch.getModel())
+                            .setSha256(batch.getModelSha256()));
+                }
+                replace(out.resolve(PREVIEW), PreviewGrid.of(previewImages, PREVIEW_COLUMNS));
+                manifest.setPreview(PREVIEW);
+                replace(out.resolve(MANIFEST), print(MANIFEST_JSON, manifest).getBytes(StandardCharsets.UTF_8));
+                deleteTree(out.resolve(STAGING));
+                return true;
+            } finally {
+                finishing.remove(job.getJobId());
+            }
+        }
+    }
+
+    private static void readImages(Path shard, int limit, List<byte[]> into) throws IOException {
+        try (InputStream in = Files.newInputStream(shard);
+                TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
+            int taken = 0;
+            TarArchiveEntry entry;
+            while (taken < limit && (entry = tar.getNextEntry()) != null) {
+                if (entry.getName().endsWith(".png")) {
+                    into.add(tar.readAllBytes());
+                    taken++;
+                }
+            }
+        }
+    }
+
+    static String sha256(Path file) throws IOException {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    /** Writes a file whole under a temporary name, then renames it over the target. */
+    private static void replace(Path target, byte[] content) throws IOException {
+        Path tmp = target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
+        Files.write(tmp, content);
+        try {
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (FileAlreadyExistsException e) {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    // Another writer is deleting or refilling it (a redelivery); harmless.
+                }
+            }
+        } catch (NoSuchFileException | UncheckedIOException e) {
+            // Removed concurrently.
+        }
+    }
+
+    static byte[] json(SampleMetadata metadata) {
+        return print(SAMPLE_JSON, metadata).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String print(JsonFormat.Printer printer, MessageOrBuilder message) {
+        try {
+            return printer.print(message);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("genaug messages print as JSON", e);
+        }
+    }
+}
