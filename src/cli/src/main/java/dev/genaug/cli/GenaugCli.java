@@ -17,8 +17,12 @@ import picocli.CommandLine.Command;
             BenchCommand.class
         })
 public final class GenaugCli {
+    // grpc-java logs through java.util.logging; its start-up notes are not for users. Held here
+    // so the setting is not garbage-collected with the logger.
+    private static final java.util.logging.Logger GRPC_LOG = java.util.logging.Logger.getLogger("io.grpc");
 
     public static void main(String[] args) {
+        GRPC_LOG.setLevel(java.util.logging.Level.WARNING);
         System.exit(new CommandLine(new GenaugCli()).execute(args));
     }
 }

@@ -124,12 +124,12 @@ public final class ModelRepository {
         }
         ModelEntry entry = models.get(name);
         if (entry == null) {
-            throw new NotFoundException("model '" + name + "' is not in the model repository ("
+            throw new NotFoundException(field + ": model '" + name + "' is not in the model repository ("
                     + models.keySet().size() + " models: " + String.join(", ", models.keySet()) + ")");
         }
         if (!entry.usable()) {
-            throw new FailedPreconditionException(
-                    "model '" + name + "' is unavailable: " + entry.problem().orElseThrow());
+            throw new FailedPreconditionException(field + ": model '" + name + "' is unavailable: "
+                    + entry.problem().orElseThrow());
         }
         if (version == null || version.isEmpty()) {
             return new ResolvedModel(entry, entry.versions().last());
@@ -142,8 +142,8 @@ public final class ModelRepository {
                     field + ".version", "must be a positive integer or empty, got '" + version + "'");
         }
         if (!entry.versions().contains(v)) {
-            throw new NotFoundException(
-                    "model '" + name + "' has no version " + version + " (versions: " + entry.versions() + ")");
+            throw new NotFoundException(field + ".version: model '" + name + "' has no version " + version
+                    + " (versions: " + entry.versions() + ")");
         }
         return new ResolvedModel(entry, v);
     }

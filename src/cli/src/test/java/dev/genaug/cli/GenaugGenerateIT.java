@@ -1,0 +1,101 @@
+package dev.genaug.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.util.JsonFormat;
+import dev.genaug.api.dataset.v1.DatasetManifest;
+import dev.genaug.api.dataset.v1.ShardEntry;
+import dev.genaug.kafka.ProjectFiles;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The README's main job, `./genaug generate`, as a user runs it on a machine with nothing running. */
+class GenaugGenerateIT {
+    @TempDir
+    Path tmp;
+
+    private record Run(int exit, String output) {}
+
+    private Run generate(String... args) throws Exception {
+        Path root = ProjectFiles.root().orElseThrow();
+        // A gateway address where nothing listens: the command starts the embedded stack.
+        List<String> command = new java.util.ArrayList<>(List.of(
+                root.resolve("genaug").toString(), "generate", "--gateway", "localhost:" + LocalProcesses.freePort()));
+        command.addAll(List.of(args));
+        Path log = tmp.resolve("run-" + System.nanoTime() + ".txt");
+        Process p = new ProcessBuilder(command)
+                .directory(root.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+        try {
+            assertThat(p.waitFor(5, TimeUnit.MINUTES)).as("finished").isTrue();
+        } finally {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+        return new Run(p.exitValue(), Files.readString(log));
+    }
+
+    private static String sha256(Path file) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+    }
+
+    @Test
+    void shouldGenerateADatasetWithManifestAndPreviewOnTheEmbeddedStack() throws Exception {
+        Path out = tmp.resolve("first");
+        Run run = generate("--count", "250", "--shard-size", "100", "--seed", "4", "--out", out.toString());
+        assertThat(run.exit()).as(run.output()).isZero();
+        assertThat(run.output())
+                .contains("starting the embedded one")
+                .contains("250 samples in")
+                .contains("manifest " + out.resolve("manifest.json"))
+                .contains("preview  " + out.resolve("preview.png"));
+
+        DatasetManifest.Builder manifest = DatasetManifest.newBuilder();
+        JsonFormat.parser().merge(Files.readString(out.resolve("manifest.json"), StandardCharsets.UTF_8), manifest);
+        assertThat(manifest.getSamples()).isEqualTo(250);
+        assertThat(manifest.getJob().getSeed()).isEqualTo(4);
+        assertThat(manifest.getShardsList()).extracting(ShardEntry::getSamples).containsExactly(100, 100, 50);
+        for (ShardEntry shard : manifest.getShardsList()) {
+            assertThat(sha256(out.resolve(shard.getName()))).as(shard.getName()).isEqualTo(shard.getSha256());
+        }
+        assertThat(manifest.getModels(0).getSha256())
+                .isEqualTo(sha256(ProjectFiles.resolve("deploy/model-repository/shapes-generator/1/model.onnx")));
+        assertThat(ImageIO.read(out.resolve("preview.png").toFile()).getWidth()).isGreaterThan(8 * 64);
+        try (var files = Files.list(out)) {
+            assertThat(files.map(f -> f.getFileName().toString()))
+                    .as("no staging or partial files left")
+                    .containsExactlyInAnyOrder(
+                            "manifest.json", "preview.png", "shard-000000.tar", "shard-000001.tar", "shard-000002.tar");
+        }
+    }
+
+    @Test
+    void shouldExplainAJobThatFailsOrIsRefused() throws Exception {
+        Run unknownModel = generate(
+                "--count",
+                "10",
+                "--model",
+                "no-such-model",
+                "--out",
+                tmp.resolve("x").toString());
+        assertThat(unknownModel.exit()).as(unknownModel.output()).isEqualTo(1);
+        assertThat(unknownModel.output()).contains("failed: sampler: job.model").contains("no-such-model");
+
+        Path used = Files.createDirectories(tmp.resolve("used"));
+        Files.writeString(used.resolve("keep.txt"), "mine");
+        Run refused = generate("--count", "10", "--out", used.toString());
+        assertThat(refused.exit()).as(refused.output()).isEqualTo(2);
+        assertThat(refused.output()).contains("refused (FAILED_PRECONDITION): job.output: folder");
+        assertThat(Files.readString(used.resolve("keep.txt"))).isEqualTo("mine");
+    }
+}
