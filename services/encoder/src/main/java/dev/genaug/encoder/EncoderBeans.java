@@ -17,9 +17,13 @@ public class EncoderBeans {
     @Singleton
     InferenceBackend backend(EncoderConfig config, MeterRegistry registry) {
         return new DynamicBatcher(
-                new OnnxBackend(new OnnxBackend.Settings(config.onnxThreads(), config.onnxCuda())),
+                new OnnxBackend(
+                        new OnnxBackend.Settings(config.onnxThreads(), config.onnxCuda(), config.onnxSpinning())),
                 new DynamicBatcher.Settings(
-                        config.batcherMaxRows(), config.batcherMaxDelay(), config.batcherMaxQueued()),
+                        config.batcherMaxRows(),
+                        config.batcherMaxDelay(),
+                        config.batcherMaxQueued(),
+                        config.batcherInstances()),
                 InferenceMetrics.batchSizes(registry));
     }
 

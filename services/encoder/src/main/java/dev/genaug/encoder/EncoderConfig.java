@@ -26,6 +26,10 @@ public interface EncoderConfig {
     @WithDefault("256")
     int batcherMaxQueued();
 
+    /** Runs of one model that may proceed at once (Triton's instance_group count). */
+    @WithDefault("1")
+    int batcherInstances();
+
     /** ONNX Runtime threads per run (0: ONNX Runtime's default, one per core). */
     @WithDefault("0")
     int onnxThreads();
@@ -33,4 +37,8 @@ public interface EncoderConfig {
     /** Try ONNX Runtime's CUDA execution provider first (falls back to the CPU where it is missing). */
     @WithDefault("true")
     boolean onnxCuda();
+
+    /** Let ONNX Runtime's idle threads busy-wait for the next run: lower latency, cores never shared. */
+    @WithDefault("false")
+    boolean onnxSpinning();
 }

@@ -25,7 +25,8 @@ public class GeneratorBeans {
     @Produces
     @Singleton
     InferenceBackend backend(GeneratorConfig config, MeterRegistry registry) {
-        InferenceBackend onnx = new OnnxBackend(new OnnxBackend.Settings(config.onnxThreads(), config.onnxCuda()));
+        InferenceBackend onnx = new OnnxBackend(
+                new OnnxBackend.Settings(config.onnxThreads(), config.onnxCuda(), config.onnxSpinning()));
         Map<String, InferenceBackend> routes = new HashMap<>();
         List<String> tritonModels = config.tritonModels().orElse(List.of());
         if (!tritonModels.isEmpty()) {
@@ -49,7 +50,10 @@ public class GeneratorBeans {
         return new DynamicBatcher(
                 new RoutingBackend(routes, onnx),
                 new DynamicBatcher.Settings(
-                        config.batcherMaxRows(), config.batcherMaxDelay(), config.batcherMaxQueued()),
+                        config.batcherMaxRows(),
+                        config.batcherMaxDelay(),
+                        config.batcherMaxQueued(),
+                        config.batcherInstances()),
                 InferenceMetrics.batchSizes(registry));
     }
 

@@ -43,7 +43,7 @@ import picocli.CommandLine.Option;
         name = "bench",
         mixinStandardHelpOptions = true,
         description = "Benchmarks.",
-        subcommands = {BenchCommand.Generate.class})
+        subcommands = {BenchCommand.Generate.class, PipelineBench.class})
 final class BenchCommand {
 
     /** Latency and throughput of one way of generating. */

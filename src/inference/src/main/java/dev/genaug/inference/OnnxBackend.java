@@ -32,7 +32,17 @@ public final class OnnxBackend implements InferenceBackend {
      * @param intraOpThreads threads one run may use (0: ONNX Runtime's default)
      * @param useCuda try the CUDA execution provider first
      */
-    public record Settings(int intraOpThreads, boolean useCuda) {}
+    /**
+     * @param intraOpThreads threads per run (0: ONNX Runtime's default, one per core)
+     * @param useCuda try the CUDA execution provider first
+     * @param spinning let idle intra-op threads busy-wait for the next run (lowest latency when
+     *     nothing else needs the cores)
+     */
+    public record Settings(int intraOpThreads, boolean useCuda, boolean spinning) {
+        public Settings(int intraOpThreads, boolean useCuda) {
+            this(intraOpThreads, useCuda, true);
+        }
+    }
 
     private record Key(String model, long version) {}
 
@@ -66,6 +76,11 @@ public final class OnnxBackend implements InferenceBackend {
                 options.setIntraOpNumThreads(settings.intraOpThreads());
             }
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            if (!settings.spinning()) {
+                // Idle intra-op threads sleep instead of spinning: in a service the cores between
+                // runs belong to PNG encoding, Kafka and the next batch, not to busy-waiting.
+                options.addConfigEntry("session.intra_op.allow_spinning", "0");
+            }
             if (settings.useCuda()) {
                 try {
                     options.addCUDA(0);

@@ -39,10 +39,11 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * however often the batches arrive.
  *
  * <p>Shard {@code i} of a job holds samples {@code [i * shardSize, (i + 1) * shardSize)}, so its
- * content depends only on the job spec, never on batching. Each sample is first staged as its own
- * files under {@code .staging/shard-<i>/} (written whole, then renamed: a redelivered sample
- * replaces itself); the shard is assembled, in key order, once its staging folder holds every
- * sample, and appears under its final name only when complete. When the last shard is in place the
+ * content depends only on the job spec, never on batching. The samples of a batch are first staged
+ * as one file per shard they fall in, under {@code .staging/shard-<i>/}, named by their range
+ * (written whole, then renamed: a redelivered batch replaces itself); the shard is assembled, in key
+ * order, once its staged pieces cover every sample, and appears under its final name only when
+ * complete. When the last shard is in place the
  * writer adds {@code preview.png} and, last, {@code manifest.json}, and removes the staging area.
  *
  * <p>All state is on disk, so a restarted writer, or several writers sharing the folder, carry on
@@ -177,7 +178,7 @@ public final class DatasetWriter {
                     done += samplesIn(job, shard, size);
                     shards++;
                 } else {
-                    done += stagedSamples(stagingDir(out, shard));
+                    done += stagedSamples(stagingDir(out, shard), samplesIn(job, shard, size));
                 }
             }
             return new Progress(done, shards, false, out);
@@ -226,13 +227,36 @@ public final class DatasetWriter {
         return out.resolve(STAGING).resolve(String.format("shard-%06d", shard));
     }
 
-    private static long stagedSamples(Path dir) throws IOException {
+    /** A staged piece: samples [start, start + count) of one batch, within one shard. */
+    private record Piece(Path file, long start, int count) {}
+
+    private static final String PIECE = ".samples";
+
+    private static String pieceName(long start, int count) {
+        return key(start) + "-" + count + PIECE;
+    }
+
+    private static List<Piece> pieces(Path dir) throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(p -> p.getFileName().toString().endsWith(".png"))
-                    .count();
+            List<Piece> list = new ArrayList<>();
+            for (Path p : files.toList()) {
+                String name = p.getFileName().toString();
+                if (!name.endsWith(PIECE) || name.startsWith(".")) {
+                    continue; // a temporary file of a piece being written
+                }
+                String[] parts =
+                        name.substring(0, name.length() - PIECE.length()).split("-");
+                list.add(new Piece(p, Long.parseLong(parts[0]), Integer.parseInt(parts[1])));
+            }
+            return list;
         } catch (NoSuchFileException e) {
-            return 0;
+            return List.of();
         }
+    }
+
+    /** Staged samples of a shard, at most {@code limit} (pieces of a redelivery may overlap). */
+    private static long stagedSamples(Path dir, int limit) throws IOException {
+        return Math.min(limit, pieces(dir).stream().mapToLong(Piece::count).sum());
     }
 
     private Object lock(String jobId, long shard) {
@@ -252,18 +276,17 @@ public final class DatasetWriter {
             }
             try {
                 Files.createDirectories(dir);
+                // One file per batch and shard: a redelivered batch has the same range and name.
+                GeneratedBatch.Builder piece = GeneratedBatch.newBuilder()
+                        .setRange(dev.genaug.api.common.v1.SampleRange.newBuilder()
+                                .setStart(batch.getRange().getStart() + from)
+                                .setCount(to - from));
                 for (int i = from; i < to; i++) {
-                    String key = key(batch.getRange().getStart() + i);
-                    byte[] json = json(SampleMetadata.newBuilder()
-                            .setKey(key)
-                            .setProvenance(batch.getProvenance(i))
-                            .build());
-                    replace(dir.resolve(key + ".json"), json);
-                    // The PNG last: a staged sample counts when its image is there.
-                    replace(
-                            dir.resolve(key + ".png"),
-                            batch.getImages(i).getPng().toByteArray());
+                    piece.addImages(batch.getImages(i)).addProvenance(batch.getProvenance(i));
                 }
+                replace(
+                        dir.resolve(pieceName(batch.getRange().getStart() + from, to - from)),
+                        piece.build().toByteArray());
                 assembleIfComplete(out, job, shard);
                 return;
             } catch (NoSuchFileException e) {
@@ -279,18 +302,52 @@ public final class DatasetWriter {
         int expected = samplesIn(job, shard, size);
         Path dir = stagingDir(out, shard);
         Path target = out.resolve(shardName(shard));
-        if (Files.exists(target) || stagedSamples(dir) < expected) {
+        if (Files.exists(target)) {
             return;
         }
-        try (ShardWriter writer = new ShardWriter(target)) {
-            long first = shard * size;
-            for (long index = first; index < first + expected; index++) {
-                String key = key(index);
-                writer.add(key, "png", Files.readAllBytes(dir.resolve(key + ".png")));
-                writer.add(key, "json", Files.readAllBytes(dir.resolve(key + ".json")));
+        List<Piece> pieces = pieces(dir);
+        if (pieces.stream().mapToLong(Piece::count).sum() < expected) {
+            return;
+        }
+        long first = shard * size;
+        byte[][] images = new byte[expected][];
+        byte[][] metadata = new byte[expected][];
+        int present = 0;
+        for (Piece piece : pieces) {
+            GeneratedBatch samples;
+            try {
+                samples = GeneratedBatch.parseFrom(Files.readAllBytes(piece.file()));
+            } catch (NoSuchFileException e) {
+                return; // assembled and removed by another writer meanwhile
+            }
+            for (int i = 0; i < samples.getImagesCount(); i++) {
+                long index = samples.getRange().getStart() + i;
+                int slot = (int) (index - first);
+                if (slot < 0 || slot >= expected || images[slot] != null) {
+                    continue; // overlapping pieces hold the same sample
+                }
+                images[slot] = samples.getImages(i).getPng().toByteArray();
+                metadata[slot] = json(SampleMetadata.newBuilder()
+                        .setKey(key(index))
+                        .setProvenance(samples.getProvenance(i))
+                        .build());
+                present++;
+            }
+        }
+        if (present < expected) {
+            return;
+        }
+        ShardWriter writer = new ShardWriter(target);
+        try (writer) {
+            for (int slot = 0; slot < expected; slot++) {
+                String key = key(first + slot);
+                writer.add(key, "png", images[slot]);
+                writer.add(key, "json", metadata[slot]);
                 writer.sampleDone();
             }
         }
+        // The checksum computed while writing, for the manifest (which otherwise reads the shard again).
+        replace(digestFile(target), writer.sha256().getBytes(StandardCharsets.US_ASCII));
         deleteTree(dir);
     }
 
@@ -330,7 +387,7 @@ public final class DatasetWriter {
                             .setFirstIndex(shard * size)
                             .setSamples(samplesIn(job, shard, size))
                             .setBytes(Files.size(file))
-                            .setSha256(sha256(file)));
+                            .setSha256(shardDigest(file)));
                     if (previewImages.size() < PREVIEW_SAMPLES) {
                         readImages(file, PREVIEW_SAMPLES - previewImages.size(), previewImages);
                     }
@@ -345,6 +402,9 @@ public final class DatasetWriter {
                 manifest.setPreview(PREVIEW);
                 replace(out.resolve(MANIFEST), print(MANIFEST_JSON, manifest).getBytes(StandardCharsets.UTF_8));
                 deleteTree(out.resolve(STAGING));
+                for (long shard = 0; shard < shardCount(job); shard++) {
+                    Files.deleteIfExists(digestFile(out.resolve(shardName(shard))));
+                }
                 return true;
             } finally {
                 finishing.remove(job.getJobId());
@@ -364,6 +424,23 @@ public final class DatasetWriter {
                 }
             }
         }
+    }
+
+    private static Path digestFile(Path shard) {
+        return shard.resolveSibling("." + shard.getFileName() + ".sha256");
+    }
+
+    /** The shard's SHA-256: as recorded when it was assembled, else read from the file. */
+    private static String shardDigest(Path shard) throws IOException {
+        try {
+            String recorded = Files.readString(digestFile(shard), StandardCharsets.US_ASCII);
+            if (recorded.length() == 64) {
+                return recorded;
+            }
+        } catch (NoSuchFileException e) {
+            // assembled by a writer that stopped before recording it
+        }
+        return sha256(shard);
     }
 
     static String sha256(Path file) throws IOException {

@@ -6,27 +6,28 @@ import dev.genaug.api.generator.v1.GenerateResponse;
 import dev.genaug.api.generator.v1.ImageEncoding;
 import dev.genaug.api.model.v1.ImageSpec;
 import dev.genaug.domain.inference.FloatTensor;
-import dev.genaug.domain.tensor.ChwImage;
 import dev.genaug.domain.tensor.ImageCodec;
+import dev.genaug.domain.tensor.PngEncoder;
 import dev.genaug.domain.tensor.Tensors;
-import java.util.Arrays;
 import java.util.List;
 
 /** Turns a generator's output tensors into the encodings a response asks for. */
-final class GeneratedOutputs {
+public final class GeneratedOutputs {
     private GeneratedOutputs() {}
 
     /** PNG bytes of each image of a batch [N, C, H, W] in the spec's value range. */
-    static List<byte[]> pngs(FloatTensor images, ImageSpec spec) {
+    public static List<byte[]> pngs(FloatTensor images, ImageSpec spec) {
         int n = images.rows();
         int c = (int) images.shape()[1];
         int h = (int) images.shape()[2];
         int w = (int) images.shape()[3];
         int per = c * h * w;
+        byte[] pixels = ImageCodec.toUint8(images.data(), spec.getValueMin(), spec.getValueMax());
         byte[][] out = new byte[n][];
-        for (int i = 0; i < n; i++) {
-            ChwImage img = new ChwImage(c, h, w, Arrays.copyOfRange(images.data(), i * per, (i + 1) * per));
-            out[i] = ImageCodec.encodePng(img, spec.getValueMin(), spec.getValueMax());
+        try (PngEncoder encoder = new PngEncoder()) {
+            for (int i = 0; i < n; i++) {
+                out[i] = encoder.encodeImage(pixels, i * per, c, h, w);
+            }
         }
         return List.of(out);
     }

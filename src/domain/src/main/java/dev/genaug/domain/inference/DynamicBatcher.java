@@ -29,13 +29,20 @@ public final class DynamicBatcher implements InferenceBackend {
      * @param maxBatch most rows in one run
      * @param maxQueueDelay how long the first request of a batch waits for company
      * @param maxQueuedRequests requests waiting per model before new ones are refused
+     * @param instances runs of one model that may proceed at once, each taking its batch from the
+     *     shared queue (Triton's instance_group count)
      */
-    public record Settings(int maxBatch, Duration maxQueueDelay, int maxQueuedRequests) {
+    public record Settings(int maxBatch, Duration maxQueueDelay, int maxQueuedRequests, int instances) {
         public Settings {
-            if (maxBatch < 1 || maxQueuedRequests < 1 || maxQueueDelay.isNegative()) {
-                throw new IllegalArgumentException(
-                        "bad batcher settings: " + maxBatch + ", " + maxQueueDelay + ", " + maxQueuedRequests);
+            if (maxBatch < 1 || maxQueuedRequests < 1 || maxQueueDelay.isNegative() || instances < 1) {
+                throw new IllegalArgumentException("bad batcher settings: " + maxBatch + ", " + maxQueueDelay + ", "
+                        + maxQueuedRequests + ", " + instances);
             }
+        }
+
+        /** One run at a time per model. */
+        public Settings(int maxBatch, Duration maxQueueDelay, int maxQueuedRequests) {
+            this(maxBatch, maxQueueDelay, maxQueuedRequests, 1);
         }
     }
 
@@ -109,12 +116,14 @@ public final class DynamicBatcher implements InferenceBackend {
 
     private LinkedBlockingDeque<Pending> startWorker(Key key) {
         LinkedBlockingDeque<Pending> queue = new LinkedBlockingDeque<>(settings.maxQueuedRequests());
-        Thread worker = Thread.ofPlatform()
-                .daemon()
-                .name("batcher-" + key.model() + "-" + key.version())
-                .start(() -> work(key, queue));
-        synchronized (workers) {
-            workers.add(worker);
+        for (int i = 0; i < settings.instances(); i++) {
+            Thread worker = Thread.ofPlatform()
+                    .daemon()
+                    .name("batcher-" + key.model() + "-" + key.version() + "-" + i)
+                    .start(() -> work(key, queue));
+            synchronized (workers) {
+                workers.add(worker);
+            }
         }
         return queue;
     }

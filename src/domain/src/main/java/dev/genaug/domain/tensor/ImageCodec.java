@@ -3,11 +3,8 @@ package dev.genaug.domain.tensor;
 import dev.genaug.domain.error.InvalidArgumentException;
 import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
-import java.awt.image.WritableRaster;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import javax.imageio.ImageIO;
 
 /**
@@ -64,36 +61,7 @@ public final class ImageCodec {
 
     /** Encodes planar 8-bit pixels as a PNG (1, 3 or 4 channels). */
     public static byte[] encodePng(byte[] chw, int channels, int height, int width) {
-        int type = switch (channels) {
-            case 1 -> BufferedImage.TYPE_BYTE_GRAY;
-            case 3 -> BufferedImage.TYPE_3BYTE_BGR;
-            case 4 -> BufferedImage.TYPE_4BYTE_ABGR;
-            default -> throw new IllegalArgumentException("PNG needs 1, 3 or 4 channels: " + channels);
-        };
-        if ((long) channels * height * width != chw.length) {
-            throw new IllegalArgumentException("pixel count does not match the extents");
-        }
-        BufferedImage image = new BufferedImage(width, height, type);
-        WritableRaster raster = image.getRaster();
-        int[] row = new int[width];
-        for (int c = 0; c < channels; c++) {
-            for (int y = 0; y < height; y++) {
-                int base = (c * height + y) * width;
-                for (int x = 0; x < width; x++) {
-                    row[x] = chw[base + x] & 0xFF;
-                }
-                raster.setSamples(0, y, width, 1, c, row);
-            }
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream(channels * height * width / 2 + 128);
-        try {
-            if (!ImageIO.write(image, "png", out)) {
-                throw new IllegalStateException("no PNG writer in this JDK");
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
+        return PngEncoder.encode(chw, channels, height, width);
     }
 
     /** Maps floats in [min, max] to bytes 0..255, rounding to nearest and clamping. */
@@ -101,9 +69,11 @@ public final class ImageCodec {
         byte[] out = new byte[values.length];
         float scale = 255f / (max - min);
         for (int i = 0; i < values.length; i++) {
-            float v = (values[i] - min) * scale;
-            int q = Math.round(v);
-            out[i] = (byte) Math.max(0, Math.min(255, q));
+            // Clamp first, then round half up by truncation, in double so that v + 0.5 is exact:
+            // the same bytes as Math.round, several times faster on the generator's hot path.
+            // NaN maps to 0.
+            float v = Math.min(255f, Math.max(0f, (values[i] - min) * scale));
+            out[i] = (byte) (int) ((double) v + 0.5);
         }
         return out;
     }
