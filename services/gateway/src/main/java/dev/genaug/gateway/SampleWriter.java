@@ -51,7 +51,7 @@ public class SampleWriter {
     MutinyEmitter<byte[]> samples;
 
     @Incoming("generated")
-    @Blocking(ordered = false)
+    @Blocking(value = "writing", ordered = false)
     public void onBatch(byte[] payload) {
         GeneratedBatch batch = KafkaPayloads.parse(payload, GeneratedBatch.parser(), "GeneratedBatch")
                 .orElse(null);

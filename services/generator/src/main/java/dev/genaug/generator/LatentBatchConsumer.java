@@ -41,7 +41,7 @@ public class LatentBatchConsumer {
     MutinyEmitter<byte[]> progress;
 
     @Incoming("latents")
-    @Blocking(ordered = false)
+    @Blocking(value = "generation", ordered = false)
     public void onBatch(byte[] payload) {
         KafkaPayloads.parse(payload, LatentBatch.parser(), "LatentBatch").ifPresent(batch -> {
             if (stops.stopped(batch.getJobId())) {
