@@ -10,7 +10,7 @@ import java.util.Map;
  * (|z_i| > t is redrawn), then scaling by psi toward the prior mean (0). Latent i is drawn from
  * {@link RandomStream#of(long, long) the stream of (seed, i)} and nothing else.
  */
-public final class PriorSampler {
+public final class PriorSampler implements LatentOperator {
     /** Smallest accepted threshold: below it most draws would be rejected. */
     public static final float MIN_THRESHOLD = 0.5f;
 
@@ -56,6 +56,17 @@ public final class PriorSampler {
         return new PriorSampler(dimension, psi, truncationThreshold);
     }
 
+    @Override
+    public String name() {
+        return OPERATOR;
+    }
+
+    @Override
+    public void pointInto(long seed, long index, float[] out, int offset) {
+        sampleInto(seed, index, out, offset);
+    }
+
+    @Override
     public int dimension() {
         return dimension;
     }
@@ -78,7 +89,7 @@ public final class PriorSampler {
         return out;
     }
 
-    /** The parameters as provenance text, in a fixed order. */
+    @Override
     public Map<String, String> parameters() {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("truncation_psi", Float.toString(psi));

@@ -40,7 +40,7 @@ public final class Sampling {
                     + maxCount + " latents per request");
         }
         if (request.getOperatorCase() == SampleRequest.OperatorCase.OPERATOR_NOT_SET) {
-            throw new InvalidArgumentException("operator", "must be set (supported: prior)");
+            throw new InvalidArgumentException("operator", "must be set (prior, neighbours, interpolation or walk)");
         }
         String modelName = "";
         long version = 0;
@@ -62,12 +62,20 @@ public final class Sampling {
         } else {
             throw new InvalidArgumentException("model", "name a model, or set latent_dimension");
         }
-        PriorSampler sampler = PriorSampler.create(
-                dimension,
-                request.getPrior().getTruncationPsi(),
-                request.getPrior().getTruncationThreshold(),
-                "prior.");
-        float[] latents = sampler.sample(request.getSeed(), request.getStartIndex(), request.getCount());
+        LatentOperator operator = operator(request, dimension);
+        long steps = switch (operator) {
+            case Interpolation i -> i.steps();
+            case Walk w -> w.steps();
+            default -> Long.MAX_VALUE;
+        };
+        if (Long.compareUnsigned(request.getStartIndex(), steps) >= 0
+                || request.getStartIndex() + request.getCount() > steps) {
+            throw new InvalidArgumentException(
+                    "count",
+                    "start_index " + Long.toUnsignedString(request.getStartIndex()) + " + count " + request.getCount()
+                            + " goes past the operator's " + steps + " steps");
+        }
+        float[] latents = operator.points(request.getSeed(), request.getStartIndex(), request.getCount());
         SampleResponse.Builder response =
                 SampleResponse.newBuilder().setLatents(Tensors.fp32(latents, request.getCount(), dimension));
         for (int i = 0; i < request.getCount(); i++) {
@@ -76,10 +84,43 @@ public final class Sampling {
                     version,
                     request.getSeed(),
                     request.getStartIndex() + i,
-                    PriorSampler.OPERATOR,
-                    sampler.parameters()));
+                    operator.name(),
+                    operator.parameters()));
         }
         return response.build();
+    }
+
+    private static LatentOperator operator(SampleRequest r, int d) {
+        return switch (r.getOperatorCase()) {
+            case PRIOR ->
+                PriorSampler.create(
+                        d, r.getPrior().getTruncationPsi(), r.getPrior().getTruncationThreshold(), "prior.");
+            case NEIGHBOURS ->
+                Neighbours.create(
+                        LatentOperator.latent(r.getNeighbours().getAnchor().getValuesList(), d, "neighbours.anchor"),
+                        r.getNeighbours().getShape(),
+                        r.getNeighbours().getSigma(),
+                        r.getNeighbours().getTruncationPsi(),
+                        "neighbours.");
+            case INTERPOLATION ->
+                Interpolation.create(
+                        LatentOperator.latent(r.getInterpolation().getFrom().getValuesList(), d, "interpolation.from"),
+                        LatentOperator.latent(r.getInterpolation().getTo().getValuesList(), d, "interpolation.to"),
+                        r.getInterpolation().getSteps(),
+                        r.getInterpolation().getMethod(),
+                        "interpolation.");
+            case WALK ->
+                Walk.create(
+                        LatentOperator.latent(r.getWalk().getOrigin().getValuesList(), d, "walk.origin"),
+                        r.getWalk().getDirectionsList(),
+                        r.getWalk().getAlphaMin(),
+                        r.getWalk().getAlphaMax(),
+                        r.getWalk().getSteps(),
+                        "walk.");
+            case OPERATOR_NOT_SET ->
+                throw new InvalidArgumentException(
+                        "operator", "must be set (prior, neighbours, interpolation or walk)");
+        };
     }
 
     /**
