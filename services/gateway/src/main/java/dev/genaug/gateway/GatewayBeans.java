@@ -5,6 +5,7 @@ import dev.genaug.domain.dataset.DatasetWriter;
 import dev.genaug.domain.jobs.CancelledJobs;
 import dev.genaug.domain.jobs.DatasetJobValidator;
 import dev.genaug.domain.jobs.JobTracker;
+import dev.genaug.domain.repository.ModelRepository;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import java.nio.file.Path;
@@ -25,8 +26,8 @@ public class GatewayBeans {
 
     @Produces
     @Singleton
-    ViewRequests viewRequests(GatewayConfig config) {
-        return new ViewRequests(config.maxViewsPerInput(), config.maxInputs());
+    ViewRequests viewRequests(GatewayConfig config, ModelRepository repository) {
+        return new ViewRequests(repository, config.maxViewsPerInput(), config.maxInputs(), config.viewsDecodeRows());
     }
 
     @Produces

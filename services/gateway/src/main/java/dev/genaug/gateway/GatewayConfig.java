@@ -19,6 +19,18 @@ public interface GatewayConfig {
     @WithDefault("1024")
     int maxInputs();
 
+    /** Latents per Generate call of GetViews: a streamed batch holds as many inputs as fit. */
+    @WithDefault("64")
+    int viewsDecodeRows();
+
+    /** Images per Encode call of GetViews (at most the encoder's max-images). */
+    @WithDefault("256")
+    int encodeChunk();
+
+    /** Deadline of each call GetViews makes to the encoder and the generator. */
+    @WithDefault("30s")
+    Duration callDeadline();
+
     /** Folder of dataset jobs that do not name an output folder (one sub-folder per job id). */
     @WithDefault("data/jobs")
     String dataDir();

@@ -158,9 +158,25 @@ class GatewayGrpcServiceTest {
     }
 
     @Test
-    void shouldAnswerUnimplementedSayingWhatIsMissingForValidViews() {
-        Status s = views(viewsRequest());
-        assertThat(s.getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
-        assertThat(s.getDescription()).contains("GetViews").contains("inference backends");
+    void shouldRejectBadPairsAndLatentsNamingTheField() {
+        assertThat(views(viewsRequest().setPairs(true).setViewsPerInput(3)).getDescription())
+                .startsWith("views_per_input: must be 0 or 2 in pairs mode");
+        Status wrongDimension = views(viewsRequest()); // toy-generator's latents have 8 values
+        assertThat(wrongDimension.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(wrongDimension.getDescription()).startsWith("latents[0]: has 1 values; the latent dimension is 8");
+        Status unknown = views(viewsRequest().setModel(ModelRef.newBuilder().setName("nope")));
+        assertThat(unknown.getCode()).isEqualTo(Status.Code.NOT_FOUND);
+        assertThat(unknown.getDescription()).startsWith("model: model 'nope'");
+    }
+
+    @Test
+    void shouldAnswerUnavailableNamingTheGeneratorServiceWhenItIsDown() {
+        Latent.Builder z = Latent.newBuilder();
+        for (int j = 0; j < 8; j++) {
+            z.addValues(0.1f * j);
+        }
+        Status s = views(viewsRequest().clearLatents().addLatents(z)); // the test profile points at a closed port
+        assertThat(s.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(s.getDescription()).startsWith("the generator service did not answer");
     }
 }

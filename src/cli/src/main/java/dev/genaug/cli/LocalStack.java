@@ -117,10 +117,31 @@ final class LocalStack implements AutoCloseable {
      */
     List<ServiceProcess> start(List<ServiceSpec> services, List<String> logNames) throws Exception {
         List<ServiceProcess> started = new ArrayList<>();
+        int[] ports = new int[services.size()];
+        Map<String, Integer> byName = new java.util.HashMap<>();
+        for (ServiceProcess p : running) {
+            if (p.alive()) {
+                byName.putIfAbsent(p.spec().name(), p.port());
+            }
+        }
         for (int i = 0; i < services.size(); i++) {
             ServiceSpec s = services.get(i);
-            int port = options.portBase() == 0 ? LocalProcesses.freePort() : options.portBase() + s.portOffset();
-            ServiceProcess p = ServiceProcess.start(s, root, port, bootstrap, modelRoot, logDir, jvm, logNames.get(i));
+            ports[i] = options.portBase() == 0 ? LocalProcesses.freePort() : options.portBase() + s.portOffset();
+            byName.putIfAbsent(s.name(), ports[i]);
+        }
+        for (int i = 0; i < services.size(); i++) {
+            ServiceSpec s = services.get(i);
+            List<String> options = new ArrayList<>(jvm);
+            if (s.name().equals("gateway")) {
+                // The gateway calls the encoder and the generator for GetViews.
+                for (String client : List.of("encoder", "generator")) {
+                    if (byName.containsKey(client)) {
+                        options.add("-Dquarkus.grpc.clients." + client + ".port=" + byName.get(client));
+                    }
+                }
+            }
+            ServiceProcess p =
+                    ServiceProcess.start(s, root, ports[i], bootstrap, modelRoot, logDir, options, logNames.get(i));
             started.add(p);
             running.add(p);
         }

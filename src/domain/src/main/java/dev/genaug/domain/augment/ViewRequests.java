@@ -1,18 +1,62 @@
 package dev.genaug.domain.augment;
 
+import dev.genaug.api.common.v1.Image;
+import dev.genaug.api.common.v1.ModelRef;
 import dev.genaug.api.gateway.v1.GetViewsRequest;
-import dev.genaug.domain.error.CapabilityMissingException;
+import dev.genaug.api.gateway.v1.InputViews;
+import dev.genaug.api.gateway.v1.ViewBatch;
+import dev.genaug.api.model.v1.ModelRole;
 import dev.genaug.domain.error.InvalidArgumentException;
 import dev.genaug.domain.error.ResourceExhaustedException;
+import dev.genaug.domain.repository.ModelChecks;
+import dev.genaug.domain.repository.ModelRepository;
+import dev.genaug.domain.repository.ResolvedModel;
+import dev.genaug.domain.sampling.LatentOperator;
+import dev.genaug.domain.sampling.Neighbours;
+import dev.genaug.domain.sampling.Provenances;
+import dev.genaug.domain.tensor.Tensors;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
 
-/** Latent views of real images (GetViews). */
+/**
+ * Latent views of real images (GetViews): encode, draw neighbours, decode. The encoder and
+ * generator are ports, served over gRPC by their services in a deployment.
+ */
 public final class ViewRequests {
+    /** Images to latents (posterior means), with the paired encoder of a generator. */
+    public interface LatentEncoder {
+        /**
+         * @return row-major [images, d]
+         * @throws InvalidArgumentException naming {@code images[i]} relative to the list given
+         */
+        float[] encode(ModelRef encoder, List<Image> images);
+    }
+
+    /** Latents to PNG images with a generator. */
+    public interface ImageDecoder {
+        List<Image> decode(ModelRef generator, float[] latents, int rows, int dimension);
+    }
+
+    private final ModelRepository repository;
     private final int maxViewsPerInput;
     private final int maxInputs;
+    private final int maxDecodeRows;
 
-    public ViewRequests(int maxViewsPerInput, int maxInputs) {
+    /**
+     * @param maxDecodeRows latents per decode call; a batch of the stream holds as many inputs as fit
+     */
+    public ViewRequests(ModelRepository repository, int maxViewsPerInput, int maxInputs, int maxDecodeRows) {
+        this.repository = repository;
         this.maxViewsPerInput = maxViewsPerInput;
         this.maxInputs = maxInputs;
+        this.maxDecodeRows = maxDecodeRows;
+    }
+
+    /** Views per input the request asks for (pairs mode: 2). */
+    static int views(GetViewsRequest r) {
+        return r.getPairs() ? 2 : r.getViewsPerInput();
     }
 
     public void validate(GetViewsRequest r) {
@@ -31,21 +75,140 @@ public final class ViewRequests {
             throw new ResourceExhaustedException((images ? "images" : "latents") + ": " + inputs
                     + " inputs are above this gateway's cap of " + maxInputs + " per request");
         }
-        if (r.getViewsPerInput() < 1) {
+        if (r.getPairs() && r.getViewsPerInput() != 0 && r.getViewsPerInput() != 2) {
+            throw new InvalidArgumentException(
+                    "views_per_input", "must be 0 or 2 in pairs mode, got " + r.getViewsPerInput());
+        }
+        if (views(r) < 1) {
             throw new InvalidArgumentException("views_per_input", "must be >= 1, got " + r.getViewsPerInput());
         }
-        if (r.getViewsPerInput() > maxViewsPerInput) {
+        if (views(r) > maxViewsPerInput) {
             throw new InvalidArgumentException(
-                    "views_per_input", r.getViewsPerInput() + " is above this gateway's cap of " + maxViewsPerInput);
+                    "views_per_input", views(r) + " is above this gateway's cap of " + maxViewsPerInput);
         }
         if (!(r.getSigma() >= 0f) || Float.isInfinite(r.getSigma())) {
             throw new InvalidArgumentException("sigma", "must be finite and >= 0, got " + r.getSigma());
         }
+        if (r.getShape() == dev.genaug.api.sampler.v1.NeighbourhoodShape.UNRECOGNIZED) {
+            throw new InvalidArgumentException("shape", "unknown value " + r.getShapeValue());
+        }
     }
 
-    public void getViews(GetViewsRequest request) {
-        validate(request);
-        throw new CapabilityMissingException("GetViews: the request is valid, but views need the encoder and the "
-                + "generator's inference backends, which this build does not have yet");
+    /**
+     * Validates the request and the model, encodes image inputs, then returns the batches lazily:
+     * each is decoded only when the caller asks for it.
+     */
+    public Iterator<ViewBatch> views(GetViewsRequest r, LatentEncoder encoder, ImageDecoder decoder) {
+        validate(r);
+        ResolvedModel generator =
+                ModelChecks.require(repository, r.getModel(), ModelRole.MODEL_ROLE_GENERATOR, "model");
+        int d = generator.manifest().getLatent().getDimension();
+        ModelRef generatorRef = ModelRef.newBuilder()
+                .setName(generator.name())
+                .setVersion(Long.toString(generator.version()))
+                .build();
+        int inputs = r.getImagesCount() > 0 ? r.getImagesCount() : r.getLatentsCount();
+        float[] anchors = new float[inputs * d];
+        if (r.getImagesCount() > 0) {
+            String encoderName = generator.manifest().getPairedEncoder();
+            if (encoderName.isEmpty()) {
+                throw new InvalidArgumentException(
+                        "images", "model '" + generator.name() + "' names no paired encoder; give latents instead");
+            }
+            ResolvedModel enc = ModelChecks.require(
+                    repository,
+                    ModelRef.newBuilder().setName(encoderName).build(),
+                    ModelRole.MODEL_ROLE_ENCODER,
+                    "model (its paired encoder)");
+            float[] means = encoder.encode(
+                    ModelRef.newBuilder()
+                            .setName(enc.name())
+                            .setVersion(Long.toString(enc.version()))
+                            .build(),
+                    r.getImagesList());
+            if (means.length != anchors.length) {
+                throw new IllegalStateException(
+                        "the encoder returned " + means.length / Math.max(1, d) + " latents for " + inputs + " images");
+            }
+            System.arraycopy(means, 0, anchors, 0, anchors.length);
+        } else {
+            for (int i = 0; i < inputs; i++) {
+                float[] z = LatentOperator.latent(r.getLatents(i).getValuesList(), d, "latents[" + i + "]");
+                System.arraycopy(z, 0, anchors, i * d, d);
+            }
+        }
+        int views = views(r);
+        boolean originals = !r.getPairs();
+        int rowsPerInput = views + (originals ? 1 : 0);
+        int inputsPerBatch = Math.max(1, maxDecodeRows / rowsPerInput);
+        return new Iterator<>() {
+            int next = 0;
+
+            @Override
+            public boolean hasNext() {
+                return next < inputs;
+            }
+
+            @Override
+            public ViewBatch next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                int first = next;
+                int count = Math.min(inputsPerBatch, inputs - first);
+                next += count;
+                return batch(r, generatorRef, anchors, d, first, count, views, originals, decoder);
+            }
+        };
+    }
+
+    private static ViewBatch batch(
+            GetViewsRequest r,
+            ModelRef generator,
+            float[] anchors,
+            int d,
+            int first,
+            int count,
+            int views,
+            boolean originals,
+            ImageDecoder decoder) {
+        int rowsPerInput = views + (originals ? 1 : 0);
+        float[] latents = new float[count * rowsPerInput * d];
+        Neighbours[] operators = new Neighbours[count];
+        for (int i = 0; i < count; i++) {
+            float[] anchor = Arrays.copyOfRange(anchors, (first + i) * d, (first + i + 1) * d);
+            operators[i] = Neighbours.create(anchor, r.getShape(), r.getSigma(), 0f, "");
+            int row = i * rowsPerInput;
+            if (originals) {
+                System.arraycopy(anchor, 0, latents, row * d, d);
+                row++;
+            }
+            for (int k = 0; k < views; k++) {
+                operators[i].pointInto(r.getSeed(), (long) (first + i) * views + k, latents, (row + k) * d);
+            }
+        }
+        List<Image> images = decoder.decode(generator, latents, count * rowsPerInput, d);
+        ViewBatch.Builder batch = ViewBatch.newBuilder().setFirstInput(first);
+        for (int i = 0; i < count; i++) {
+            InputViews.Builder in = InputViews.newBuilder();
+            int row = i * rowsPerInput;
+            if (originals) {
+                in.setOriginal(images.get(row));
+                row++;
+            }
+            in.addAllViews(images.subList(row, row + views));
+            in.setLatents(Tensors.fp32(Arrays.copyOfRange(latents, row * d, (row + views) * d), views, d));
+            for (int k = 0; k < views; k++) {
+                in.addProvenance(Provenances.of(
+                        generator.getName(),
+                        Long.parseLong(generator.getVersion()),
+                        r.getSeed(),
+                        (long) (first + i) * views + k,
+                        Neighbours.OPERATOR,
+                        operators[i].parameters()));
+            }
+            batch.addInputs(in);
+        }
+        return batch.build();
     }
 }
