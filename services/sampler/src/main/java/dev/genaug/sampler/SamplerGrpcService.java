@@ -1,5 +1,7 @@
 package dev.genaug.sampler;
 
+import dev.genaug.api.sampler.v1.FitDirectionsRequest;
+import dev.genaug.api.sampler.v1.FitDirectionsResponse;
 import dev.genaug.api.sampler.v1.SampleRequest;
 import dev.genaug.api.sampler.v1.SampleResponse;
 import dev.genaug.api.sampler.v1.SamplerService;
@@ -19,5 +21,11 @@ public class SamplerGrpcService implements SamplerService {
     @Blocking
     public Uni<SampleResponse> sample(SampleRequest request) {
         return Uni.createFrom().item(() -> sampling.sample(request));
+    }
+
+    @Override
+    @Blocking
+    public Uni<FitDirectionsResponse> fitDirections(FitDirectionsRequest request) {
+        return Uni.createFrom().item(() -> sampling.fitDirections(request));
     }
 }

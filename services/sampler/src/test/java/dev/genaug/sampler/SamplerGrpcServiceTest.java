@@ -117,4 +117,30 @@ class SamplerGrpcServiceTest {
         assertThat(big.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
         assertThat(big.getDescription()).startsWith("count:").contains("100000");
     }
+
+    @Test
+    void shouldFitPrincipalDirectionsOverGrpcAndNameBadLatents() {
+        SampleResponse drawn = sampler.sample(prior(0, 200).build());
+        float[] z = dev.genaug.domain.tensor.Tensors.toFloats(drawn.getLatents(), "latents");
+        var request = dev.genaug.api.sampler.v1.FitDirectionsRequest.newBuilder()
+                .setModel(dev.genaug.api.common.v1.ModelRef.newBuilder().setName("toy-generator"))
+                .setComponents(2);
+        for (int i = 0; i < 200; i++) {
+            var latent = dev.genaug.api.common.v1.Latent.newBuilder();
+            for (int j = 0; j < 8; j++) {
+                latent.addValues(z[i * 8 + j]);
+            }
+            request.addLatents(latent);
+        }
+        var pca = sampler.fitDirections(request.build());
+        assertThat(pca.getDirectionsList()).hasSize(2);
+        assertThat(pca.getExplainedVarianceRatio(0)).isGreaterThanOrEqualTo(pca.getExplainedVarianceRatio(1));
+        assertThat(pca.getMean().getValuesCount()).isEqualTo(8);
+
+        request.setLatents(7, dev.genaug.api.common.v1.Latent.newBuilder().addValues(1f));
+        Status bad = io.grpc.Status.fromThrowable(
+                org.assertj.core.api.Assertions.catchThrowable(() -> sampler.fitDirections(request.build())));
+        assertThat(bad.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(bad.getDescription()).startsWith("latents[7]: has 1 values; the latent dimension is 8");
+    }
 }

@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
         subcommands = {
             UpCommand.class,
             GenerateCommand.class,
+            SampleCommand.class,
+            ViewsCommand.class,
             TopicsCommand.class,
             DatasetCommand.class,
             BenchCommand.class

@@ -6,14 +6,10 @@ import dev.genaug.api.events.v1.JobState;
 import dev.genaug.api.gateway.v1.CancelJobRequest;
 import dev.genaug.api.gateway.v1.DatasetServiceGrpc;
 import dev.genaug.api.gateway.v1.JobStatus;
-import dev.genaug.api.gateway.v1.ListJobsRequest;
 import dev.genaug.api.gateway.v1.SubmitJobRequest;
 import dev.genaug.api.gateway.v1.WatchJobRequest;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
-import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Iterator;
@@ -87,45 +83,17 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path target = out.toAbsolutePath().normalize();
-        LocalStack stack = null;
-        String address = gateway;
         AtomicReference<String> jobId = new AtomicReference<>();
         AtomicReference<DatasetServiceGrpc.DatasetServiceBlockingStub> client = new AtomicReference<>();
         Thread onInterrupt = new Thread(() -> cancel(client.get(), jobId.get()), "genaug-generate-cancel");
         Runtime.getRuntime().addShutdownHook(onInterrupt);
-        try {
-            if (!answers(address)) {
-                long t = System.nanoTime();
-                log.printf("genaug generate: no stack answers at %s; starting the embedded one...%n", address);
-                stack = LocalStack.startKafka(
-                        LocalStack.root(),
-                        new LocalStack.Options(
-                                null,
-                                models,
-                                null,
-                                0,
-                                0,
-                                LocalStack.Options.defaults().readyTimeout(),
-                                List.of()),
-                        new PrintStream(OutputStream.nullOutputStream()));
-                List<ServiceProcess> started = stack.start(ServiceSpec.ALL.stream()
-                        .filter(s -> List.of("sampler", "generator", "gateway").contains(s.name()))
-                        .toList());
-                address = "localhost" + ":" + stack.instance("gateway").port();
-                log.printf(
-                        "genaug generate: embedded stack up in %.1f s (%d services, logs in %s)%n",
-                        LocalStack.seconds(t),
-                        started.size(),
-                        stack.relative(started.getFirst().log().getParent()));
-            }
-            return run(address, target, jobId, client);
+        try (StackConnection stack =
+                StackConnection.open(gateway, List.of("sampler", "generator", "gateway"), models, "generate", log)) {
+            return run(stack.channel(), target, jobId, client);
         } catch (IllegalStateException e) {
             log.println("genaug generate: " + e.getMessage());
             return 1;
         } finally {
-            if (stack != null) {
-                stack.close();
-            }
             try {
                 Runtime.getRuntime().removeShutdownHook(onInterrupt);
             } catch (IllegalStateException shuttingDown) {
@@ -135,93 +103,67 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     private int run(
-            String address,
+            ManagedChannel channel,
             Path target,
             AtomicReference<String> jobId,
-            AtomicReference<DatasetServiceGrpc.DatasetServiceBlockingStub> client)
-            throws InterruptedException {
-        ManagedChannel channel =
-                ManagedChannelBuilder.forTarget(address).usePlaintext().build();
-        try {
-            var datasets = DatasetServiceGrpc.newBlockingStub(channel);
-            client.set(datasets);
-            DatasetJob.Builder job = DatasetJob.newBuilder()
-                    .setModel(ModelRef.newBuilder().setName(model))
-                    .setCount(count)
-                    .setSeed(seed)
-                    .setTruncationPsi(truncation)
-                    .setShardSize(shardSize)
-                    .setBatchSize(batchSize)
-                    .setOutput(target.toString());
-            if (outputTopic != null) {
-                job.setOutputTopic(outputTopic);
-            }
-            String id;
-            try {
-                id = datasets.withDeadlineAfter(60, TimeUnit.SECONDS)
-                        .submitJob(SubmitJobRequest.newBuilder().setJob(job).build())
-                        .getJobId();
-            } catch (StatusRuntimeException e) {
-                log.printf(
-                        "genaug generate: the job was refused (%s): %s%n",
-                        e.getStatus().getCode(), e.getStatus().getDescription());
-                return 2;
-            }
-            jobId.set(id);
-            log.printf("genaug generate: job %s, %d samples of %s into %s%n", id, count, model, target);
-            ProgressBar bar = new ProgressBar(log, count, System.console() != null);
-            JobStatus last = null;
-            Iterator<JobStatus> updates =
-                    datasets.watchJob(WatchJobRequest.newBuilder().setJobId(id).build());
-            long started = System.nanoTime();
-            while (updates.hasNext()) {
-                last = updates.next();
-                bar.show(last.getSamplesDone(), last.getSamplesPerSecond(), last.getEtaSeconds());
-            }
-            bar.end();
-            jobId.set(null);
-            if (last == null) {
-                log.println("genaug generate: the gateway ended the watch without a status");
-                return 1;
-            }
-            if (last.getState() != JobState.JOB_STATE_SUCCEEDED) {
-                log.printf(
-                        "genaug generate: job %s %s: %s%n",
-                        id, last.getState().name().replace("JOB_STATE_", "").toLowerCase(), last.getMessage());
-                return 1;
-            }
-            double seconds = LocalStack.seconds(started);
-            System.out.printf(
-                    "%d samples in %.1f s (%.0f samples/s)%n  dataset  %s%n  manifest %s%n  preview  %s%n",
-                    count,
-                    seconds,
-                    count / seconds,
-                    target,
-                    target.resolve("manifest.json"),
-                    target.resolve("preview.png"));
-            return 0;
-        } finally {
-            channel.shutdownNow();
-            channel.awaitTermination(5, TimeUnit.SECONDS);
+            AtomicReference<DatasetServiceGrpc.DatasetServiceBlockingStub> client) {
+        var datasets = DatasetServiceGrpc.newBlockingStub(channel);
+        client.set(datasets);
+        DatasetJob.Builder job = DatasetJob.newBuilder()
+                .setModel(ModelRef.newBuilder().setName(model))
+                .setCount(count)
+                .setSeed(seed)
+                .setTruncationPsi(truncation)
+                .setShardSize(shardSize)
+                .setBatchSize(batchSize)
+                .setOutput(target.toString());
+        if (outputTopic != null) {
+            job.setOutputTopic(outputTopic);
         }
-    }
-
-    /** Whether a gateway answers at the address (2 s). */
-    private static boolean answers(String address) throws InterruptedException {
-        ManagedChannel channel =
-                ManagedChannelBuilder.forTarget(address).usePlaintext().build();
+        String id;
         try {
-            DatasetServiceGrpc.newBlockingStub(channel)
-                    .withDeadlineAfter(2, TimeUnit.SECONDS)
-                    .listJobs(ListJobsRequest.newBuilder().setLimit(1).build());
-            return true;
+            id = datasets.withDeadlineAfter(60, TimeUnit.SECONDS)
+                    .submitJob(SubmitJobRequest.newBuilder().setJob(job).build())
+                    .getJobId();
         } catch (StatusRuntimeException e) {
-            return e.getStatus().getCode() != Status.Code.UNAVAILABLE
-                    && e.getStatus().getCode() != Status.Code.DEADLINE_EXCEEDED;
-        } finally {
-            channel.shutdownNow();
-            channel.awaitTermination(2, TimeUnit.SECONDS);
+            log.printf(
+                    "genaug generate: the job was refused (%s): %s%n",
+                    e.getStatus().getCode(), e.getStatus().getDescription());
+            return 2;
         }
+        jobId.set(id);
+        log.printf("genaug generate: job %s, %d samples of %s into %s%n", id, count, model, target);
+        ProgressBar bar = new ProgressBar(log, count, System.console() != null);
+        JobStatus last = null;
+        Iterator<JobStatus> updates =
+                datasets.watchJob(WatchJobRequest.newBuilder().setJobId(id).build());
+        long started = System.nanoTime();
+        while (updates.hasNext()) {
+            last = updates.next();
+            bar.show(last.getSamplesDone(), last.getSamplesPerSecond(), last.getEtaSeconds());
+        }
+        bar.end();
+        jobId.set(null);
+        if (last == null) {
+            log.println("genaug generate: the gateway ended the watch without a status");
+            return 1;
+        }
+        if (last.getState() != JobState.JOB_STATE_SUCCEEDED) {
+            log.printf(
+                    "genaug generate: job %s %s: %s%n",
+                    id, last.getState().name().replace("JOB_STATE_", "").toLowerCase(), last.getMessage());
+            return 1;
+        }
+        double seconds = LocalStack.seconds(started);
+        System.out.printf(
+                "%d samples in %.1f s (%.0f samples/s)%n  dataset  %s%n  manifest %s%n  preview  %s%n",
+                count,
+                seconds,
+                count / seconds,
+                target,
+                target.resolve("manifest.json"),
+                target.resolve("preview.png"));
+        return 0;
     }
 
     /** On Ctrl-C: a job still running is cancelled, so the stack does not work on for nobody. */

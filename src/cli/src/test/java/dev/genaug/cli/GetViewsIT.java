@@ -172,7 +172,8 @@ class GetViewsIT {
                 agreement[s] = same / (double) total;
             }
         }
-        System.out.printf("category agreement of views with their original, sigma %s: %s%n",
+        System.out.printf(
+                "category agreement of views with their original, sigma %s: %s%n",
                 Arrays.toString(sigmas), Arrays.toString(agreement));
         // 384 views per sigma: a standard error of at most 2.6 points; steps of 5 points are real.
         for (int s = 1; s < sigmas.length; s++) {

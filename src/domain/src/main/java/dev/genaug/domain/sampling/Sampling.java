@@ -4,6 +4,8 @@ import dev.genaug.api.common.v1.ModelRef;
 import dev.genaug.api.events.v1.DatasetJob;
 import dev.genaug.api.events.v1.LatentBatch;
 import dev.genaug.api.model.v1.ModelRole;
+import dev.genaug.api.sampler.v1.FitDirectionsRequest;
+import dev.genaug.api.sampler.v1.FitDirectionsResponse;
 import dev.genaug.api.sampler.v1.SampleRequest;
 import dev.genaug.api.sampler.v1.SampleResponse;
 import dev.genaug.domain.error.InvalidArgumentException;
@@ -88,6 +90,18 @@ public final class Sampling {
                     operator.parameters()));
         }
         return response.build();
+    }
+
+    /** FitDirections: PCA or an attribute direction of the given latents. */
+    public FitDirectionsResponse fitDirections(FitDirectionsRequest request) {
+        int dimension = 0;
+        if (request.hasModel() && !request.getModel().getName().isEmpty()) {
+            dimension = ModelChecks.require(repository, request.getModel(), ModelRole.MODEL_ROLE_GENERATOR, "model")
+                    .manifest()
+                    .getLatent()
+                    .getDimension();
+        }
+        return Directions.fit(request, dimension, maxCount);
     }
 
     private static LatentOperator operator(SampleRequest r, int d) {

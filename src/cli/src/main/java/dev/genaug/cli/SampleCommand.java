@@ -1,0 +1,197 @@
+package dev.genaug.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.genaug.domain.inference.FloatTensor;
+import dev.genaug.domain.repository.ModelRepository;
+import dev.genaug.domain.repository.ResolvedModel;
+import dev.genaug.domain.sampling.LatentOperator;
+import dev.genaug.domain.sampling.Magnet;
+import dev.genaug.domain.sampling.PriorSampler;
+import dev.genaug.inference.OnnxBackend;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code genaug sample}: draws latents with an operator, decodes them and reports what the
+ * reference classifier sees in them (the category mix), in this process with ONNX Runtime.
+ */
+@Command(
+        name = "sample",
+        mixinStandardHelpOptions = true,
+        description = "Sample a generator (prior or MaGNET) and report the classifier's category mix of the samples.")
+final class SampleCommand implements Callable<Integer> {
+    enum Op {
+        prior,
+        magnet
+    }
+
+    @Option(names = "--op", defaultValue = "prior", description = "prior or magnet (default ${DEFAULT-VALUE}).")
+    Op op;
+
+    @Option(names = "--count", defaultValue = "10000", description = "Samples (default ${DEFAULT-VALUE}).")
+    int count;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(
+            names = "--pool",
+            defaultValue = "4096",
+            description = "MaGNET: prior latents weighed by their volume (default ${DEFAULT-VALUE}).")
+    int pool;
+
+    @Option(
+            names = "--top-k",
+            defaultValue = "0",
+            description = "MaGNET: singular values in the volume; 0 means the latent dimension.")
+    int topK;
+
+    @Option(
+            names = "--epsilon",
+            defaultValue = "0.01",
+            description = "MaGNET: finite-difference step in latent units (default ${DEFAULT-VALUE}).")
+    float epsilon;
+
+    @Option(names = "--model", defaultValue = "shapes-generator", description = "Generator (default ${DEFAULT-VALUE}).")
+    String generatorName;
+
+    @Option(
+            names = "--classifier",
+            defaultValue = "shapes-classifier",
+            description = "Judge of the samples (default ${DEFAULT-VALUE}).")
+    String classifierName;
+
+    @Option(names = "--threads", defaultValue = "2", description = "ONNX Runtime threads (default ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--json", description = "Also write the figures to this file.")
+    Path json;
+
+    @Override
+    public Integer call() throws Exception {
+        Path root = LocalStack.root();
+        ModelRepository repository = ModelRepository.open(root.resolve("deploy/model-repository"));
+        ResolvedModel generator = repository.resolve(generatorName, "", "--model");
+        ResolvedModel classifier = repository.resolve(classifierName, "", "--classifier");
+        int d = generator.manifest().getLatent().getDimension();
+        String z = generator.manifest().getTensorsOrDefault("latent", "z");
+        String image = generator.manifest().getTensorsOrDefault("image", "image");
+        List<String> classes = classifier.manifest().getClassNamesList();
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("op", op.name());
+        result.put("model", generator.name());
+        result.put("count", count);
+        result.put("seed", seed);
+        long started = System.nanoTime();
+        try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(threads, false))) {
+            LatentOperator operator;
+            if (op == Op.magnet) {
+                Magnet magnet =
+                        Magnet.build(onnx, generator, z, image, seed, pool, topK == 0 ? d : topK, epsilon, 8, "--");
+                operator = magnet;
+                result.put("pool_size", pool);
+                result.put("effective_pool_size", magnet.effectivePoolSize());
+                result.put("weighing_seconds", LocalStack.seconds(started));
+                // What the prior gives: the pool itself, judged the same way.
+                result.put(
+                        "pool_category_mix",
+                        judge(
+                                        onnx,
+                                        generator,
+                                        classifier,
+                                        z,
+                                        image,
+                                        PriorSampler.create(d, 1f, 0f, ""),
+                                        seed,
+                                        pool,
+                                        classes)
+                                .get("category_mix"));
+            } else {
+                operator = PriorSampler.create(d, 1f, 0f, "");
+            }
+            result.putAll(judge(onnx, generator, classifier, z, image, operator, seed, count, classes));
+        }
+        result.put("seconds", LocalStack.seconds(started));
+        @SuppressWarnings("unchecked")
+        Map<String, Double> mix = (Map<String, Double>) result.get("category_mix");
+        System.out.printf("%s, %d samples, seed %d: category mix (classifier's call)%n", op, count, seed);
+        mix.forEach((c, share) -> System.out.printf("  %-10s %6.1f%%%n", c, share * 100));
+        System.out.printf(
+                "  largest/smallest %.2f, confident (p >= 0.9) %.1f%%%n",
+                (double) result.get("largest_smallest_ratio"), (double) result.get("confident_share") * 100);
+        if (op == Op.magnet) {
+            System.out.printf(
+                    "  pool of %d prior latents, effective size %.0f%n",
+                    pool, (double) result.get("effective_pool_size"));
+        }
+        if (json != null) {
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), result);
+            System.out.println("figures written to " + json);
+        }
+        return 0;
+    }
+
+    /** Decodes the operator's samples 0..n-1 and classifies them. */
+    static Map<String, Object> judge(
+            OnnxBackend onnx,
+            ResolvedModel generator,
+            ResolvedModel classifier,
+            String z,
+            String image,
+            LatentOperator operator,
+            long seed,
+            int n,
+            List<String> classes) {
+        int[] counts = new int[classes.size()];
+        int confident = 0;
+        String clfIn = classifier.manifest().getTensorsOrDefault("image", "image");
+        String clfOut = classifier.manifest().getTensorsOrDefault("probabilities", "probabilities");
+        int d = operator.dimension();
+        for (int start = 0; start < n; start += 256) {
+            int rows = Math.min(256, n - start);
+            float[] latents = operator.points(seed, start, rows);
+            FloatTensor images = onnx.infer(
+                            generator, Map.of(z, new FloatTensor(new long[] {rows, d}, latents)), List.of(image))
+                    .get(image);
+            // The classifier sees what a dataset would hold: images quantised to 8 bits.
+            float[] px = images.data();
+            for (int i = 0; i < px.length; i++) {
+                px[i] = Math.round(Math.min(1f, Math.max(-1f, px[i])) * 127.5f + 127.5f) / 127.5f - 1f;
+            }
+            FloatTensor p = onnx.infer(classifier, Map.of(clfIn, images), List.of(clfOut))
+                    .get(clfOut);
+            int k = classes.size();
+            for (int i = 0; i < rows; i++) {
+                int best = 0;
+                for (int c = 1; c < k; c++) {
+                    if (p.data()[i * k + c] > p.data()[i * k + best]) {
+                        best = c;
+                    }
+                }
+                counts[best]++;
+                if (p.data()[i * k + best] >= 0.9f) {
+                    confident++;
+                }
+            }
+        }
+        Map<String, Double> mix = new LinkedHashMap<>();
+        int largest = 0;
+        int smallest = Integer.MAX_VALUE;
+        for (int c = 0; c < classes.size(); c++) {
+            mix.put(classes.get(c), counts[c] / (double) n);
+            largest = Math.max(largest, counts[c]);
+            smallest = Math.min(smallest, counts[c]);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("category_mix", mix);
+        out.put("largest_smallest_ratio", smallest == 0 ? Double.POSITIVE_INFINITY : largest / (double) smallest);
+        out.put("confident_share", confident / (double) n);
+        return out;
+    }
+}
