@@ -254,4 +254,44 @@ class GetViewsIT {
         assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(status.getDescription()).startsWith("views_per_input");
     }
+
+    private static com.fasterxml.jackson.databind.JsonNode python(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(
+                "/usr/bin/python3",
+                LocalStack.root().resolve("src/clients/python/getviews.py").toString(),
+                "--target",
+                "localhost:" + stack.instance("gateway").port()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(output).isZero();
+        return new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(output.lines().reduce((a, b) -> b).orElse(""));
+    }
+
+    @Test
+    void shouldServeAPythonClientNobodyHereWroteTheSameViewsAsThisOne() throws Exception {
+        var result = python("--inputs", "5", "--views", "3", "--sigma", "0.4", "--seed", "11");
+        assertThat(result.get("code").asText()).isEqualTo("OK");
+        assertThat(result.get("inputs").asInt()).isEqualTo(5);
+        assertThat(result.get("png_signatures_ok").asBoolean()).isTrue();
+        assertThat(result.get("latents_shape").toString()).isEqualTo("[3,32]");
+        GetViewsRequest sent = GetViewsRequest.parseFrom(java.util.Base64.getDecoder()
+                .decode(result.get("request_base64").asText()));
+        List<String> here = new ArrayList<>();
+        for (InputViews in : collect(sent)) {
+            for (Image view : in.getViewsList()) {
+                here.add(java.util.HexFormat.of()
+                        .formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                                .digest(view.getPng().toByteArray())));
+            }
+        }
+        List<String> there = new ArrayList<>();
+        result.get("view_sha256").forEach(n -> there.add(n.asText()));
+        assertThat(there).hasSize(15).containsExactlyElementsOf(here);
+
+        var refused = python("--views", "0");
+        assertThat(refused.get("code").asText()).isEqualTo("INVALID_ARGUMENT");
+        assertThat(refused.get("details").asText()).startsWith("views_per_input");
+    }
 }
