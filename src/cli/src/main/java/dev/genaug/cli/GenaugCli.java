@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
             GenerateCommand.class,
             SampleCommand.class,
             ViewsCommand.class,
+            PicturesCommand.class,
             TopicsCommand.class,
             DatasetCommand.class,
             BenchCommand.class

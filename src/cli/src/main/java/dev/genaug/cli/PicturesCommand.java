@@ -1,0 +1,188 @@
+package dev.genaug.cli;
+
+import dev.genaug.api.common.v1.Latent;
+import dev.genaug.api.sampler.v1.Direction;
+import dev.genaug.api.sampler.v1.FitDirectionsRequest;
+import dev.genaug.api.sampler.v1.FitDirectionsResponse;
+import dev.genaug.api.sampler.v1.InterpolationMethod;
+import dev.genaug.api.sampler.v1.NeighbourhoodShape;
+import dev.genaug.domain.dataset.PreviewGrid;
+import dev.genaug.domain.dataset.ShapesParts;
+import dev.genaug.domain.inference.FloatTensor;
+import dev.genaug.domain.repository.ModelRepository;
+import dev.genaug.domain.repository.ResolvedModel;
+import dev.genaug.domain.sampling.Directions;
+import dev.genaug.domain.sampling.Interpolation;
+import dev.genaug.domain.sampling.LatentOperator;
+import dev.genaug.domain.sampling.Magnet;
+import dev.genaug.domain.sampling.Neighbours;
+import dev.genaug.domain.sampling.PriorSampler;
+import dev.genaug.domain.sampling.Walk;
+import dev.genaug.domain.tensor.ImageCodec;
+import dev.genaug.inference.OnnxBackend;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code genaug pictures}: the pictures of the latent-space documentation, made from the reference
+ * model in this process (ONNX Runtime): neighbours at three sigmas, interpolations, walks along
+ * the top PCA directions of encoded renders, and MaGNET samples beside prior samples.
+ */
+@Command(
+        name = "pictures",
+        mixinStandardHelpOptions = true,
+        description = "Make the pictures of docs/latent-space.md from the reference model.")
+final class PicturesCommand implements Callable<Integer> {
+    private static final int D = 32;
+
+    @Option(names = "--out", defaultValue = "docs/pictures", description = "Folder (default ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--threads", defaultValue = "2", description = "ONNX Runtime threads (default ${DEFAULT-VALUE}).")
+    int threads;
+
+    private OnnxBackend onnx;
+    private ResolvedModel encoder;
+    private ResolvedModel generator;
+
+    @Override
+    public Integer call() throws Exception {
+        Path root = LocalStack.root();
+        Path folder = Files.createDirectories(out.isAbsolute() ? out : root.resolve(out));
+        ModelRepository repository = ModelRepository.open(root.resolve("deploy/model-repository"));
+        encoder = repository.resolve("shapes-encoder", "", "encoder");
+        generator = repository.resolve("shapes-generator", "", "generator");
+        try (OnnxBackend backend = new OnnxBackend(new OnnxBackend.Settings(threads, false))) {
+            onnx = backend;
+            int inputs = 6;
+            float[] anchors = encode(2, 0, inputs);
+
+            // Neighbours at three sigmas: per row, the input's reconstruction then 7 views.
+            for (float sigma : new float[] {0.25f, 1f, 2f}) {
+                float[] rows = new float[inputs * 8 * D];
+                for (int i = 0; i < inputs; i++) {
+                    float[] anchor = Arrays.copyOfRange(anchors, i * D, (i + 1) * D);
+                    System.arraycopy(anchor, 0, rows, i * 8 * D, D);
+                    float[] views = Neighbours.create(
+                                    anchor, NeighbourhoodShape.NEIGHBOURHOOD_SHAPE_GAUSSIAN, sigma, 0f, "")
+                            .points(1, (long) i * 7, 7);
+                    System.arraycopy(views, 0, rows, (i * 8 + 1) * D, 7 * D);
+                }
+                write(folder, "neighbours-sigma-" + sigma + ".png", rows, 8);
+            }
+
+            // Slerp between pairs of encoded renders, 8 steps.
+            float[] paths = new float[3 * 8 * D];
+            for (int p = 0; p < 3; p++) {
+                float[] a = Arrays.copyOfRange(anchors, (2 * p) * D, (2 * p + 1) * D);
+                float[] b = Arrays.copyOfRange(anchors, (2 * p + 1) * D, (2 * p + 2) * D);
+                float[] path = Interpolation.create(a, b, 8, InterpolationMethod.INTERPOLATION_METHOD_SLERP, "")
+                        .points(0, 0, 8);
+                System.arraycopy(path, 0, paths, p * 8 * D, 8 * D);
+            }
+            write(folder, "interpolation.png", paths, 8);
+
+            // Walks along the top three principal directions of 2,000 encoded renders, from their
+            // mean, alpha from -2.5 to +2.5 standard deviations of each direction.
+            int n = 2000;
+            float[] encoded = encode(1, 0, n);
+            FitDirectionsRequest.Builder fit = FitDirectionsRequest.newBuilder().setComponents(3);
+            for (int i = 0; i < n; i++) {
+                Latent.Builder z = Latent.newBuilder();
+                for (int j = 0; j < D; j++) {
+                    z.addValues(encoded[i * D + j]);
+                }
+                fit.addLatents(z);
+            }
+            FitDirectionsResponse pca = Directions.fit(fit.build(), D, n);
+            float[] mean = new float[D];
+            for (int j = 0; j < D; j++) {
+                mean[j] = pca.getMean().getValues(j);
+            }
+            float[] walks = new float[3 * 8 * D];
+            StringBuilder variance = new StringBuilder();
+            for (int c = 0; c < 3; c++) {
+                Direction dir = pca.getDirections(c);
+                double sd = spread(encoded, n, mean, dir);
+                float[] walk = Walk.create(mean, List.of(dir), (float) (-2.5 * sd), (float) (2.5 * sd), 8, "")
+                        .points(0, 0, 8);
+                System.arraycopy(walk, 0, walks, c * 8 * D, 8 * D);
+                variance.append(String.format(
+                        "  direction %d: %.1f%% of the variance, sd %.2f%n",
+                        c + 1, pca.getExplainedVarianceRatio(c) * 100, sd));
+            }
+            write(folder, "pca-walks.png", walks, 8);
+
+            // MaGNET samples (top row pair) beside prior samples (bottom pair), 16 each.
+            float[] both = new float[32 * D];
+            System.arraycopy(PriorSampler.create(D, 1f, 0f, "").sample(4, 0, 16), 0, both, 16 * D, 16 * D);
+            LatentOperator magnet = Magnet.build(onnx, generator, "z", "image", 4, 2048, 8, 0.01f, 8, "");
+            System.arraycopy(magnet.points(4, 0, 16), 0, both, 0, 16 * D);
+            write(folder, "magnet-vs-prior.png", both, 8);
+
+            System.out.printf("pictures written to %s%n%s", folder, variance);
+        }
+        return 0;
+    }
+
+    /** Standard deviation of the latents' projections on a direction. */
+    private static double spread(float[] z, int n, float[] mean, Direction dir) {
+        double sum = 0;
+        double sumSq = 0;
+        for (int i = 0; i < n; i++) {
+            double p = 0;
+            for (int j = 0; j < D; j++) {
+                p += (z[i * D + j] - mean[j]) * dir.getValues(j);
+            }
+            sum += p;
+            sumSq += p * p;
+        }
+        double m = sum / n;
+        return Math.sqrt(Math.max(0, sumSq / n - m * m));
+    }
+
+    /** Posterior means of renders (seed, start .. start + count - 1). */
+    private float[] encode(long seed, int start, int count) {
+        int pixels = 3 * ShapesParts.SIZE * ShapesParts.SIZE;
+        float[] out = new float[count * D];
+        for (int s = 0; s < count; s += 256) {
+            int rows = Math.min(256, count - s);
+            float[] x = new float[rows * pixels];
+            for (int i = 0; i < rows; i++) {
+                float[] px = ImageCodec.fromUint8(
+                        ShapesParts.render(seed, start + s + i).rgb(), -1f, 1f);
+                System.arraycopy(px, 0, x, i * pixels, pixels);
+            }
+            FloatTensor mu = onnx.infer(
+                            encoder,
+                            Map.of(
+                                    "image",
+                                    new FloatTensor(new long[] {rows, 3, ShapesParts.SIZE, ShapesParts.SIZE}, x)),
+                            List.of("mu"))
+                    .get("mu");
+            System.arraycopy(mu.data(), 0, out, s * D, rows * D);
+        }
+        return out;
+    }
+
+    private void write(Path folder, String name, float[] latents, int columns) throws Exception {
+        int rows = latents.length / D;
+        FloatTensor images = onnx.infer(
+                        generator, Map.of("z", new FloatTensor(new long[] {rows, D}, latents)), List.of("image"))
+                .get("image");
+        int per = images.data().length / rows;
+        List<byte[]> pngs = new ArrayList<>();
+        for (int i = 0; i < rows; i++) {
+            byte[] chw = ImageCodec.toUint8(Arrays.copyOfRange(images.data(), i * per, (i + 1) * per), -1f, 1f);
+            pngs.add(ImageCodec.encodePng(chw, 3, ShapesParts.SIZE, ShapesParts.SIZE));
+        }
+        Files.write(folder.resolve(name), PreviewGrid.of(pngs, columns));
+    }
+}
