@@ -264,7 +264,12 @@ class GetViewsIT {
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as(output).isZero();
+        assertThat(p.waitFor())
+                .as(
+                        "the Python client needs Debian's python3-grpcio, python3-protobuf and protobuf-compiler"
+                                + " (.ci/run installs them):%n%s",
+                        output)
+                .isZero();
         return new com.fasterxml.jackson.databind.ObjectMapper()
                 .readTree(output.lines().reduce((a, b) -> b).orElse(""));
     }
