@@ -14,6 +14,14 @@ public interface SamplerConfig {
     @WithDefault("64")
     int defaultBatchSize();
 
+    /** Largest MaGNET pool (RESOURCE_EXHAUSTED above). */
+    @WithDefault("16384")
+    int maxPool();
+
+    /** ONNX Runtime threads per run of the generator (MaGNET); 0: one per core. */
+    @WithDefault("0")
+    int onnxThreads();
+
     /** LatentBatch records in flight before the splitter waits for the broker's acknowledgements. */
     @WithDefault("64")
     int sendWindow();

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             SampleCommand.class,
             ViewsCommand.class,
             PicturesCommand.class,
+            CalibrateCommand.class,
             TopicsCommand.class,
             DatasetCommand.class,
             BenchCommand.class

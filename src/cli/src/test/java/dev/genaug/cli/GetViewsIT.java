@@ -61,7 +61,8 @@ class GetViewsIT {
                         List.of("-Dgenaug.gateway.encode-chunk=100")),
                 new PrintStream(OutputStream.nullOutputStream()));
         stack.start(ServiceSpec.ALL.stream()
-                .filter(s -> List.of("encoder", "generator", "gateway").contains(s.name()))
+                .filter(s ->
+                        List.of("encoder", "sampler", "generator", "gateway").contains(s.name()))
                 .toList());
         gatewayChannel = ManagedChannelBuilder.forAddress(
                         "localhost", stack.instance("gateway").port())
@@ -298,5 +299,89 @@ class GetViewsIT {
         var refused = python("--views", "0");
         assertThat(refused.get("code").asText()).isEqualTo("INVALID_ARGUMENT");
         assertThat(refused.get("details").asText()).startsWith("views_per_input");
+    }
+
+    @Test
+    void shouldSampleWithMagnetOverGrpcWhateverTheSplit() {
+        ManagedChannel channel = ManagedChannelBuilder.forAddress(
+                        "localhost", stack.instance("sampler").port())
+                .usePlaintext()
+                .build();
+        try {
+            var sampler = dev.genaug.api.sampler.v1.SamplerServiceGrpc.newBlockingStub(channel);
+            var request = dev.genaug.api.sampler.v1.SampleRequest.newBuilder()
+                    .setModel(ModelRef.newBuilder().setName("shapes-generator"))
+                    .setSeed(5)
+                    .setCount(20)
+                    .setMagnet(dev.genaug.api.sampler.v1.MagnetSampling.newBuilder()
+                            .setPoolSize(64)
+                            .setTopK(8));
+            var whole = sampler.sample(request.build());
+            var tail = sampler.sample(request.setStartIndex(12).setCount(8).build());
+            float[] all = Tensors.toFloats(whole.getLatents(), "latents");
+            assertThat(Tensors.toFloats(tail.getLatents(), "latents"))
+                    .containsExactly(Arrays.copyOfRange(all, 12 * 32, 20 * 32));
+            assertThat(whole.getProvenance(0).getOperator()).isEqualTo("magnet");
+            assertThat(whole.getProvenance(0).getParametersMap()).containsEntry("pool_size", "64");
+            Status tooBig = catchThrowableOfType(
+                            StatusRuntimeException.class,
+                            () -> sampler.sample(request.setMagnet(dev.genaug.api.sampler.v1.MagnetSampling.newBuilder()
+                                            .setPoolSize(1_000_000))
+                                    .build()))
+                    .getStatus();
+            assertThat(tooBig.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+            assertThat(tooBig.getDescription()).startsWith("magnet.pool_size:");
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
+    @Test
+    void shouldDrawNeighboursAtTheCalibratedSigmaOfTheAnchorsClass() throws Exception {
+        var calibration = dev.genaug.domain.sampling.Calibrations.read(
+                ModelRepository.open(LocalStack.root().resolve("deploy/model-repository"))
+                        .resolve("shapes-generator", "", "model"));
+        ManagedChannel channel = ManagedChannelBuilder.forAddress(
+                        "localhost", stack.instance("sampler").port())
+                .usePlaintext()
+                .build();
+        try {
+            var sampler = dev.genaug.api.sampler.v1.SamplerServiceGrpc.newBlockingStub(channel);
+            float[] anchor = Tensors.toFloats(
+                    EncoderServiceGrpc.newBlockingStub(encoderChannel)
+                            .encode(EncodeRequest.newBuilder()
+                                    .setModel(ModelRef.newBuilder().setName("shapes-encoder"))
+                                    .addAllImages(renders(1))
+                                    .build())
+                            .getMean(),
+                    "mean");
+            var latent = dev.genaug.api.common.v1.Latent.newBuilder();
+            for (float v : anchor) {
+                latent.addValues(v);
+            }
+            var request = dev.genaug.api.sampler.v1.SampleRequest.newBuilder()
+                    .setModel(ModelRef.newBuilder().setName("shapes-generator"))
+                    .setCount(4)
+                    .setNeighbours(dev.genaug.api.sampler.v1.Neighbours.newBuilder()
+                            .setAnchor(latent)
+                            .setCalibrated(true));
+            var views = sampler.sample(request.build());
+            float sigma =
+                    Float.parseFloat(views.getProvenance(0).getParametersMap().get("sigma"));
+            assertThat(calibration.getClassesList())
+                    .extracting(c -> (float) c.getSigma())
+                    .contains(sigma);
+
+            Status both = catchThrowableOfType(
+                            StatusRuntimeException.class,
+                            () -> sampler.sample(request.setNeighbours(
+                                            request.getNeighbours().toBuilder().setSigma(1f))
+                                    .build()))
+                    .getStatus();
+            assertThat(both.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(both.getDescription()).startsWith("neighbours.sigma: must be 0 when neighbours.calibrated");
+        } finally {
+            channel.shutdownNow();
+        }
     }
 }

@@ -10,11 +10,15 @@ import dev.genaug.api.sampler.v1.SampleRequest;
 import dev.genaug.api.sampler.v1.SampleResponse;
 import dev.genaug.domain.error.InvalidArgumentException;
 import dev.genaug.domain.error.ResourceExhaustedException;
+import dev.genaug.domain.inference.InferenceBackend;
 import dev.genaug.domain.repository.ModelChecks;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
 import dev.genaug.domain.tensor.Tensors;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 
 /** Latent operators over the counter-based stream, for requests and for dataset jobs. */
@@ -28,10 +32,32 @@ public final class Sampling {
      * @param defaultBatchSize samples per LatentBatch when a job does not say
      */
     public Sampling(ModelRepository repository, int maxCount, int defaultBatchSize) {
+        this(repository, maxCount, defaultBatchSize, null, 0);
+    }
+
+    /**
+     * @param backend runs generators for operators that need them (MaGNET); null: none here
+     * @param maxPool largest MaGNET pool
+     */
+    public Sampling(
+            ModelRepository repository, int maxCount, int defaultBatchSize, InferenceBackend backend, int maxPool) {
         this.repository = repository;
         this.maxCount = maxCount;
         this.defaultBatchSize = defaultBatchSize;
+        this.backend = backend;
+        this.maxPool = maxPool;
     }
+
+    private final InferenceBackend backend;
+    private final int maxPool;
+    /** Weighed MaGNET pools, the most recently used few (weighing one costs (d + 1) x pool decodes). */
+    private final Map<List<Object>, Magnet> pools =
+            java.util.Collections.synchronizedMap(new LinkedHashMap<>(8, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<List<Object>, Magnet> eldest) {
+                    return size() > 4;
+                }
+            });
 
     public SampleResponse sample(SampleRequest request) {
         if (request.getCount() < 1) {
@@ -42,7 +68,8 @@ public final class Sampling {
                     + maxCount + " latents per request");
         }
         if (request.getOperatorCase() == SampleRequest.OperatorCase.OPERATOR_NOT_SET) {
-            throw new InvalidArgumentException("operator", "must be set (prior, neighbours, interpolation or walk)");
+            throw new InvalidArgumentException(
+                    "operator", "must be set (prior, neighbours, interpolation, walk or magnet)");
         }
         String modelName = "";
         long version = 0;
@@ -64,7 +91,14 @@ public final class Sampling {
         } else {
             throw new InvalidArgumentException("model", "name a model, or set latent_dimension");
         }
-        LatentOperator operator = operator(request, dimension);
+        LatentOperator operator = switch (request.getOperatorCase()) {
+            case MAGNET -> magnet(request);
+            case NEIGHBOURS ->
+                request.getNeighbours().getCalibrated()
+                        ? calibratedNeighbours(request, dimension)
+                        : operator(request, dimension);
+            default -> operator(request, dimension);
+        };
         long steps = switch (operator) {
             case Interpolation i -> i.steps();
             case Walk w -> w.steps();
@@ -104,6 +138,75 @@ public final class Sampling {
         return Directions.fit(request, dimension, maxCount);
     }
 
+    private Neighbours calibratedNeighbours(SampleRequest r, int d) {
+        if (!r.hasModel() || r.getModel().getName().isEmpty()) {
+            throw new InvalidArgumentException("model", "a calibrated sigma needs the generator it was calibrated for");
+        }
+        if (r.getNeighbours().getSigma() != 0f) {
+            throw new InvalidArgumentException("neighbours.sigma", "must be 0 when neighbours.calibrated is set");
+        }
+        if (backend == null) {
+            throw new dev.genaug.domain.error.CapabilityMissingException(
+                    "neighbours.calibrated: this sampler has no inference backend to judge the anchor with");
+        }
+        ResolvedModel model = ModelChecks.require(repository, r.getModel(), ModelRole.MODEL_ROLE_GENERATOR, "model");
+        dev.genaug.api.model.v1.RadiusCalibration calibration = Calibrations.read(model);
+        ResolvedModel classifier = ModelChecks.require(
+                repository,
+                ModelRef.newBuilder().setName(calibration.getClassifier()).build(),
+                ModelRole.MODEL_ROLE_CLASSIFIER,
+                "calibration.classifier");
+        float[] anchor = LatentOperator.latent(r.getNeighbours().getAnchor().getValuesList(), d, "neighbours.anchor");
+        int cls = new Judge(backend, model, classifier).classes(anchor, 1)[0];
+        double sigma = RadiusCalibrator.sigmaOf(calibration, cls)
+                .orElseThrow(() -> new dev.genaug.domain.error.FailedPreconditionException(
+                        "neighbours.calibrated: the calibration of '" + model.name() + "' has no radius for class "
+                                + cls));
+        return Neighbours.create(
+                anchor,
+                r.getNeighbours().getShape(),
+                (float) sigma,
+                r.getNeighbours().getTruncationPsi(),
+                "neighbours.");
+    }
+
+    private Magnet magnet(SampleRequest r) {
+        if (!r.hasModel() || r.getModel().getName().isEmpty()) {
+            throw new InvalidArgumentException("model", "MaGNET needs the generator whose manifold it samples");
+        }
+        if (backend == null) {
+            throw new dev.genaug.domain.error.CapabilityMissingException(
+                    "magnet: this sampler has no inference backend to run the generator with");
+        }
+        ResolvedModel model = ModelChecks.require(repository, r.getModel(), ModelRole.MODEL_ROLE_GENERATOR, "model");
+        int d = model.manifest().getLatent().getDimension();
+        int pool = r.getMagnet().getPoolSize() == 0 ? 4096 : r.getMagnet().getPoolSize();
+        if (pool > maxPool) {
+            throw new ResourceExhaustedException(
+                    "magnet.pool_size: " + pool + " is above this service's cap of " + maxPool);
+        }
+        int topK = r.getMagnet().getTopK() == 0 ? d : r.getMagnet().getTopK();
+        float epsilon = r.getMagnet().getEpsilon() == 0f ? 0.01f : r.getMagnet().getEpsilon();
+        List<Object> key = List.of(model.name(), model.version(), r.getSeed(), pool, topK, epsilon);
+        Magnet cached = pools.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        Magnet built = Magnet.build(
+                backend,
+                model,
+                model.manifest().getTensorsOrDefault("latent", "z"),
+                model.manifest().getTensorsOrDefault("image", "image"),
+                r.getSeed(),
+                pool,
+                topK,
+                epsilon,
+                8,
+                "magnet.");
+        pools.put(key, built);
+        return built;
+    }
+
     private static LatentOperator operator(SampleRequest r, int d) {
         return switch (r.getOperatorCase()) {
             case PRIOR ->
@@ -131,9 +234,10 @@ public final class Sampling {
                         r.getWalk().getAlphaMax(),
                         r.getWalk().getSteps(),
                         "walk.");
+            case MAGNET -> throw new IllegalStateException("MaGNET is built with the generator");
             case OPERATOR_NOT_SET ->
                 throw new InvalidArgumentException(
-                        "operator", "must be set (prior, neighbours, interpolation or walk)");
+                        "operator", "must be set (prior, neighbours, interpolation, walk or magnet)");
         };
     }
 

@@ -1,0 +1,132 @@
+package dev.genaug.cli;
+
+import com.google.protobuf.util.JsonFormat;
+import dev.genaug.api.model.v1.ClassRadius;
+import dev.genaug.api.model.v1.RadiusCalibration;
+import dev.genaug.domain.dataset.ShapesParts;
+import dev.genaug.domain.inference.FloatTensor;
+import dev.genaug.domain.repository.ModelRepository;
+import dev.genaug.domain.repository.ResolvedModel;
+import dev.genaug.domain.sampling.Calibrations;
+import dev.genaug.domain.sampling.Judge;
+import dev.genaug.domain.sampling.RadiusCalibrator;
+import dev.genaug.domain.tensor.ImageCodec;
+import dev.genaug.inference.OnnxBackend;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code genaug calibrate}: the radius calibration of latent views for the reference generator.
+ * Anchors are encoded held-out renders whose reconstruction the classifier puts in their true
+ * category; per category, the largest sigma at which the target share of neighbours keep it.
+ */
+@Command(
+        name = "calibrate",
+        mixinStandardHelpOptions = true,
+        description = "Calibrate the latent-view radius per class (writes calibration.json beside the generator).")
+final class CalibrateCommand implements Callable<Integer> {
+    @Option(names = "--agreement", defaultValue = "0.95", description = "Target share (default ${DEFAULT-VALUE}).")
+    double agreement;
+
+    @Option(names = "--anchors", defaultValue = "24", description = "Anchors per class (default ${DEFAULT-VALUE}).")
+    int anchorsPerClass;
+
+    @Option(names = "--views", defaultValue = "16", description = "Neighbours per anchor (default ${DEFAULT-VALUE}).")
+    int views;
+
+    @Option(names = "--max-sigma", defaultValue = "3", description = "Largest sigma tried (default ${DEFAULT-VALUE}).")
+    double maxSigma;
+
+    @Option(names = "--steps", defaultValue = "8", description = "Bisection steps (default ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the neighbours (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--threads", defaultValue = "2", description = "ONNX Runtime threads (default ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--no-write", description = "Print the calibration without writing calibration.json.")
+    boolean dryRun;
+
+    @Option(names = "--json", description = "Also write the calibration to this file.")
+    Path json;
+
+    @Override
+    public Integer call() throws Exception {
+        ModelRepository repository = ModelRepository.open(LocalStack.root().resolve("deploy/model-repository"));
+        ResolvedModel encoder = repository.resolve("shapes-encoder", "", "encoder");
+        ResolvedModel generator = repository.resolve("shapes-generator", "", "generator");
+        ResolvedModel classifier = repository.resolve("shapes-classifier", "", "classifier");
+        int d = generator.manifest().getLatent().getDimension();
+        List<String> classes = classifier.manifest().getClassNamesList();
+        RadiusCalibration.Builder calibration = RadiusCalibration.newBuilder()
+                .setClassifier(classifier.name())
+                .setAgreement(agreement)
+                .setGeneratorVersion(Long.toString(generator.version()));
+        try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(threads, false))) {
+            Judge judge = new Judge(onnx, generator, classifier);
+            RadiusCalibrator calibrator = new RadiusCalibrator(judge, d, views, agreement, seed);
+            // Held-out renders (seed 2), scanned until every class has its anchors.
+            float[][] anchors = new float[classes.size()][anchorsPerClass * d];
+            int[] found = new int[classes.size()];
+            int pixels = 3 * ShapesParts.SIZE * ShapesParts.SIZE;
+            for (int start = 0; start < 20_000 && minimum(found) < anchorsPerClass; start += 128) {
+                float[] x = new float[128 * pixels];
+                int[] truth = new int[128];
+                for (int i = 0; i < 128; i++) {
+                    ShapesParts.Sample s = ShapesParts.render(2, start + i);
+                    truth[i] = s.category();
+                    System.arraycopy(ImageCodec.fromUint8(s.rgb(), -1f, 1f), 0, x, i * pixels, pixels);
+                }
+                float[] mu = onnx.infer(
+                                encoder,
+                                Map.of("image", new FloatTensor(new long[] {128, 3, 64, 64}, x)),
+                                List.of("mu"))
+                        .get("mu")
+                        .data();
+                int[] judged = judge.classes(mu, 128);
+                for (int i = 0; i < 128; i++) {
+                    int c = truth[i];
+                    if (judged[i] == c && found[c] < anchorsPerClass) {
+                        System.arraycopy(mu, i * d, anchors[c], found[c] * d, d);
+                        found[c]++;
+                    }
+                }
+            }
+            for (int c = 0; c < classes.size(); c++) {
+                if (found[c] == 0) {
+                    System.err.printf("genaug calibrate: no anchor of class %s found; skipped%n", classes.get(c));
+                    continue;
+                }
+                ClassRadius radius = calibrator.calibrate(classes.get(c), c, anchors[c], found[c], maxSigma, steps);
+                calibration.addClasses(radius);
+                System.out.printf(
+                        "%-8s sigma %.3f  (%d anchors x %d neighbours, agreement >= %.2f)%n",
+                        classes.get(c), radius.getSigma(), found[c], views, agreement);
+            }
+        }
+        RadiusCalibration result = calibration.build();
+        if (!dryRun) {
+            Calibrations.write(generator, result);
+            System.out.println("written to " + Calibrations.file(generator));
+        }
+        if (json != null) {
+            Files.writeString(json, JsonFormat.printer().print(result) + "\n");
+        }
+        return 0;
+    }
+
+    private static int minimum(int[] values) {
+        int m = Integer.MAX_VALUE;
+        for (int v : values) {
+            m = Math.min(m, v);
+        }
+        return m;
+    }
+}
