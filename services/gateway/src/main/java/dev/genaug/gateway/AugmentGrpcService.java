@@ -25,7 +25,7 @@ public class AugmentGrpcService implements AugmentService {
     @Override
     public Multi<ViewBatch> getViews(GetViewsRequest request) {
         return Multi.createFrom()
-                .<ViewBatch>iterable(() -> views.views(request, services, services))
+                .<ViewBatch>iterable(() -> views.views(request, services, services, services))
                 .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
     }
 }

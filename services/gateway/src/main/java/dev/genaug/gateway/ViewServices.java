@@ -1,12 +1,16 @@
 package dev.genaug.gateway;
 
 import dev.genaug.api.common.v1.Image;
+import dev.genaug.api.common.v1.Latent;
 import dev.genaug.api.common.v1.ModelRef;
 import dev.genaug.api.encoder.v1.EncodeRequest;
 import dev.genaug.api.encoder.v1.EncoderServiceGrpc;
 import dev.genaug.api.generator.v1.GenerateRequest;
 import dev.genaug.api.generator.v1.GeneratorServiceGrpc;
 import dev.genaug.api.generator.v1.ImageEncoding;
+import dev.genaug.api.sampler.v1.Neighbours;
+import dev.genaug.api.sampler.v1.SampleRequest;
+import dev.genaug.api.sampler.v1.SamplerServiceGrpc;
 import dev.genaug.domain.augment.ViewRequests;
 import dev.genaug.domain.error.UnavailableException;
 import dev.genaug.domain.tensor.Tensors;
@@ -23,7 +27,8 @@ import java.util.regex.Pattern;
 
 /** The encoder and generator services, over gRPC, as the ports latent views need. */
 @ApplicationScoped
-public class ViewServices implements ViewRequests.LatentEncoder, ViewRequests.ImageDecoder {
+public class ViewServices
+        implements ViewRequests.LatentEncoder, ViewRequests.ImageDecoder, ViewRequests.CalibratedRadius {
     private static final Pattern IMAGE_FIELD = Pattern.compile("^images\\[(\\d+)](.*)$", Pattern.DOTALL);
 
     @GrpcClient("encoder")
@@ -32,8 +37,31 @@ public class ViewServices implements ViewRequests.LatentEncoder, ViewRequests.Im
     @GrpcClient("generator")
     GeneratorServiceGrpc.GeneratorServiceBlockingStub generator;
 
+    @GrpcClient("sampler")
+    SamplerServiceGrpc.SamplerServiceBlockingStub sampler;
+
     @Inject
     GatewayConfig config;
+
+    @Override
+    public float sigma(ModelRef model, float[] anchor) {
+        Latent.Builder latent = Latent.newBuilder();
+        for (float v : anchor) {
+            latent.addValues(v);
+        }
+        try {
+            var drawn = sampler.withDeadlineAfter(config.callDeadline().toMillis(), TimeUnit.MILLISECONDS)
+                    .sample(SampleRequest.newBuilder()
+                            .setModel(model)
+                            .setCount(1)
+                            .setNeighbours(
+                                    Neighbours.newBuilder().setAnchor(latent).setCalibrated(true))
+                            .build());
+            return Float.parseFloat(drawn.getProvenance(0).getParametersMap().get("sigma"));
+        } catch (StatusRuntimeException e) {
+            throw translate(e, "sampler", 0);
+        }
+    }
 
     @Override
     public float[] encode(ModelRef model, List<Image> images) {

@@ -133,8 +133,8 @@ final class LocalStack implements AutoCloseable {
             ServiceSpec s = services.get(i);
             List<String> options = new ArrayList<>(jvm);
             if (s.name().equals("gateway")) {
-                // The gateway calls the encoder and the generator for GetViews.
-                for (String client : List.of("encoder", "generator")) {
+                // The gateway calls the encoder, the generator and the sampler for GetViews.
+                for (String client : List.of("encoder", "generator", "sampler")) {
                     if (byName.containsKey(client)) {
                         options.add("-Dquarkus.grpc.clients." + client + ".port=" + byName.get(client));
                     }

@@ -54,6 +54,11 @@ final class ViewsCommand implements Callable<Integer> {
             description = "Standard deviation, or ball radius, in latent units (default ${DEFAULT-VALUE}).")
     float sigma;
 
+    @Option(
+            names = "--calibrated",
+            description = "Use each input's calibrated radius (genaug calibrate) instead of --sigma.")
+    boolean calibrated;
+
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the views (default ${DEFAULT-VALUE}).")
     long seed;
 
@@ -88,7 +93,8 @@ final class ViewsCommand implements Callable<Integer> {
                 .setModel(ModelRef.newBuilder().setName(model))
                 .addAllImages(inputs)
                 .setViewsPerInput(k)
-                .setSigma(sigma)
+                .setSigma(calibrated ? 0f : sigma)
+                .setCalibratedSigma(calibrated)
                 .setSeed(seed)
                 .setShape(
                         op == Op.ball
@@ -97,8 +103,8 @@ final class ViewsCommand implements Callable<Integer> {
                 .build();
         Path views = Files.createDirectories(out.resolve("views"));
         List<byte[]> grid = new ArrayList<>();
-        try (StackConnection stack =
-                StackConnection.open(gateway, List.of("encoder", "generator", "gateway"), null, "views", log)) {
+        try (StackConnection stack = StackConnection.open(
+                gateway, List.of("encoder", "sampler", "generator", "gateway"), null, "views", log)) {
             var augment = AugmentServiceGrpc.newBlockingStub(stack.channel()).withMaxInboundMessageSize(256 << 20);
             int[] index = {0};
             augment.getViews(request).forEachRemaining(batch -> {
@@ -124,7 +130,7 @@ final class ViewsCommand implements Callable<Integer> {
         System.out.printf(
                 "%d inputs x %d views (%s, sigma %s, seed %d)%n  views %s%n  grid  %s (rows: input, reconstruction,"
                         + " views)%n",
-                inputs.size(), k, op, sigma, seed, views, gridFile);
+                inputs.size(), k, op, calibrated ? "calibrated" : sigma, seed, views, gridFile);
         return 0;
     }
 

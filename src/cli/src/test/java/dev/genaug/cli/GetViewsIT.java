@@ -384,4 +384,23 @@ class GetViewsIT {
             channel.shutdownNow();
         }
     }
+
+    @Test
+    void shouldUseTheCalibratedRadiusOfEachInputsClassInGetViews() {
+        List<InputViews> inputs =
+                collect(request(renders(4), 2, 0f).setCalibratedSigma(true).build());
+        assertThat(inputs).hasSize(4);
+        for (InputViews in : inputs) {
+            String sigma = in.getProvenance(0).getParametersMap().get("sigma");
+            assertThat(Float.parseFloat(sigma)).isGreaterThan(0f);
+        }
+        Status both = catchThrowableOfType(
+                        StatusRuntimeException.class,
+                        () -> collect(request(renders(1), 2, 0.5f)
+                                .setCalibratedSigma(true)
+                                .build()))
+                .getStatus();
+        assertThat(both.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(both.getDescription()).startsWith("sigma: must be 0 when calibrated_sigma is set");
+    }
 }

@@ -39,6 +39,11 @@ public final class ViewRequests {
         List<Image> decode(ModelRef generator, float[] latents, int rows, int dimension);
     }
 
+    /** The radius calibrated for the class of an anchor (the sampler's calibrated neighbours). */
+    public interface CalibratedRadius {
+        float sigma(ModelRef generator, float[] anchor);
+    }
+
     private final ModelRepository repository;
     private final int maxViewsPerInput;
     private final int maxInputs;
@@ -89,6 +94,9 @@ public final class ViewRequests {
         if (!(r.getSigma() >= 0f) || Float.isInfinite(r.getSigma())) {
             throw new InvalidArgumentException("sigma", "must be finite and >= 0, got " + r.getSigma());
         }
+        if (r.getCalibratedSigma() && r.getSigma() != 0f) {
+            throw new InvalidArgumentException("sigma", "must be 0 when calibrated_sigma is set, got " + r.getSigma());
+        }
         if (r.getShape() == dev.genaug.api.sampler.v1.NeighbourhoodShape.UNRECOGNIZED) {
             throw new InvalidArgumentException("shape", "unknown value " + r.getShapeValue());
         }
@@ -99,6 +107,15 @@ public final class ViewRequests {
      * each is decoded only when the caller asks for it.
      */
     public Iterator<ViewBatch> views(GetViewsRequest r, LatentEncoder encoder, ImageDecoder decoder) {
+        return views(r, encoder, decoder, (generator, anchor) -> {
+            throw new dev.genaug.domain.error.CapabilityMissingException(
+                    "calibrated_sigma: this gateway has no sampler to ask for calibrated radii");
+        });
+    }
+
+    /** As above, with the radii of calibrated_sigma from {@code radius}. */
+    public Iterator<ViewBatch> views(
+            GetViewsRequest r, LatentEncoder encoder, ImageDecoder decoder, CalibratedRadius radius) {
         validate(r);
         ResolvedModel generator =
                 ModelChecks.require(repository, r.getModel(), ModelRole.MODEL_ROLE_GENERATOR, "model");
@@ -157,7 +174,7 @@ public final class ViewRequests {
                 int first = next;
                 int count = Math.min(inputsPerBatch, inputs - first);
                 next += count;
-                return batch(r, generatorRef, anchors, d, first, count, views, originals, decoder);
+                return batch(r, generatorRef, anchors, d, first, count, views, originals, decoder, radius);
             }
         };
     }
@@ -171,13 +188,15 @@ public final class ViewRequests {
             int count,
             int views,
             boolean originals,
-            ImageDecoder decoder) {
+            ImageDecoder decoder,
+            CalibratedRadius radius) {
         int rowsPerInput = views + (originals ? 1 : 0);
         float[] latents = new float[count * rowsPerInput * d];
         Neighbours[] operators = new Neighbours[count];
         for (int i = 0; i < count; i++) {
             float[] anchor = Arrays.copyOfRange(anchors, (first + i) * d, (first + i + 1) * d);
-            operators[i] = Neighbours.create(anchor, r.getShape(), r.getSigma(), 0f, "");
+            float sigma = r.getCalibratedSigma() ? radius.sigma(generator, anchor) : r.getSigma();
+            operators[i] = Neighbours.create(anchor, r.getShape(), sigma, 0f, "");
             int row = i * rowsPerInput;
             if (originals) {
                 System.arraycopy(anchor, 0, latents, row * d, d);
