@@ -34,6 +34,6 @@ public class EncoderBeans {
     @Produces
     @Singleton
     Encoding encoding(ModelRepository repository, InferenceBackend backend, EncoderConfig config) {
-        return new Encoding(repository, backend, config.maxImages());
+        return new Encoding(repository, backend, config.maxImages(), config.maxRefineEvaluations());
     }
 }

@@ -34,6 +34,10 @@ public interface EncoderConfig {
     @WithDefault("0")
     int onnxThreads();
 
+    /** Most generator evaluations per image of Encode's refinement (RESOURCE_EXHAUSTED above). */
+    @WithDefault("2000")
+    int maxRefineEvaluations();
+
     /** Try ONNX Runtime's CUDA execution provider first (falls back to the CPU where it is missing). */
     @WithDefault("true")
     boolean onnxCuda();

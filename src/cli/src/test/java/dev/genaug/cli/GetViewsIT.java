@@ -403,4 +403,37 @@ class GetViewsIT {
         assertThat(both.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(both.getDescription()).startsWith("sigma: must be 0 when calibrated_sigma is set");
     }
+
+    @Test
+    void shouldRefineTheInversionWithinTheBudgetAndReportTheErrors() {
+        var encoder = EncoderServiceGrpc.newBlockingStub(encoderChannel);
+        EncodeRequest request = EncodeRequest.newBuilder()
+                .setModel(ModelRef.newBuilder().setName("shapes-encoder"))
+                .addAllImages(renders(3))
+                .setRefineEvaluations(120)
+                .build();
+        var refined = encoder.encode(request);
+        assertThat(refined.getRefined().getShapeList()).containsExactly(3L, 32L);
+        assertThat(refined.getErrorBeforeList()).hasSize(3);
+        double before = 0;
+        double after = 0;
+        for (int i = 0; i < 3; i++) {
+            assertThat(refined.getErrorAfter(i)).isLessThanOrEqualTo(refined.getErrorBefore(i));
+            before += refined.getErrorBefore(i);
+            after += refined.getErrorAfter(i);
+        }
+        assertThat(after).as("120 evaluations improve the reconstruction").isLessThan(before);
+        System.out.printf(
+                "refinement, 120 evaluations: MSE %s -> %s%n",
+                refined.getErrorBeforeList(), refined.getErrorAfterList());
+        assertThat(encoder.encode(request).getRefined()).as("deterministic").isEqualTo(refined.getRefined());
+        Status tooMany = catchThrowableOfType(
+                        StatusRuntimeException.class,
+                        () -> encoder.encode(request.toBuilder()
+                                .setRefineEvaluations(1_000_000)
+                                .build()))
+                .getStatus();
+        assertThat(tooMany.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(tooMany.getDescription()).startsWith("refine_evaluations:");
+    }
 }

@@ -26,10 +26,18 @@ public final class Encoding {
     private final InferenceBackend backend;
     private final int maxImages;
 
+    private final int maxRefineEvaluations;
+
     public Encoding(ModelRepository repository, InferenceBackend backend, int maxImages) {
+        this(repository, backend, maxImages, 2000);
+    }
+
+    /** @param maxRefineEvaluations largest refine_evaluations accepted */
+    public Encoding(ModelRepository repository, InferenceBackend backend, int maxImages, int maxRefineEvaluations) {
         this.repository = repository;
         this.backend = backend;
         this.maxImages = maxImages;
+        this.maxRefineEvaluations = maxRefineEvaluations;
     }
 
     public EncodeResponse encode(EncodeRequest request) {
@@ -39,6 +47,10 @@ public final class Encoding {
         if (request.getImagesCount() > maxImages) {
             throw new ResourceExhaustedException("images: " + request.getImagesCount()
                     + " images are above this service's cap of " + maxImages + " per request");
+        }
+        if (request.getRefineEvaluations() > maxRefineEvaluations) {
+            throw new ResourceExhaustedException("refine_evaluations: " + request.getRefineEvaluations()
+                    + " is above this service's cap of " + maxRefineEvaluations + " per image");
         }
         ResolvedModel model =
                 ModelChecks.require(repository, request.getModel(), ModelRole.MODEL_ROLE_ENCODER, "model");
@@ -71,6 +83,42 @@ public final class Encoding {
             response.setLogVariance(Tensors.fp32(
                     out.get(logVariance).data(), out.get(logVariance).shape()));
         }
+        if (request.getRefineEvaluations() > 0) {
+            refine(request, model, out.get(mean), batch, per, response);
+        }
         return response.build();
+    }
+
+    private void refine(
+            EncodeRequest request,
+            ResolvedModel encoder,
+            FloatTensor means,
+            float[] images,
+            int per,
+            EncodeResponse.Builder response) {
+        String generatorName = encoder.manifest().getPairedGenerator();
+        if (generatorName.isEmpty()) {
+            throw new InvalidArgumentException(
+                    "refine_evaluations", "model '" + encoder.name() + "' names no paired generator to decode with");
+        }
+        ResolvedModel generator = ModelChecks.require(
+                repository,
+                ModelRef.newBuilder().setName(generatorName).build(),
+                ModelRole.MODEL_ROLE_GENERATOR,
+                "model (its paired generator)");
+        int n = means.rows();
+        int d = means.data().length / n;
+        Refinement refinement = new Refinement(backend, generator);
+        float[] refined = new float[n * d];
+        for (int i = 0; i < n; i++) {
+            Refinement.Result r = refinement.refine(
+                    java.util.Arrays.copyOfRange(means.data(), i * d, (i + 1) * d),
+                    java.util.Arrays.copyOfRange(images, i * per, (i + 1) * per),
+                    request.getRefineEvaluations(),
+                    i);
+            System.arraycopy(r.latent(), 0, refined, i * d, d);
+            response.addErrorBefore((float) r.before()).addErrorAfter((float) r.after());
+        }
+        response.setRefined(Tensors.fp32(refined, n, d));
     }
 }
