@@ -1,6 +1,8 @@
 package dev.genaug.cli;
 
 import dev.genaug.api.common.v1.Latent;
+import dev.genaug.api.model.v1.ClassRadius;
+import dev.genaug.api.model.v1.RadiusCalibration;
 import dev.genaug.api.sampler.v1.Direction;
 import dev.genaug.api.sampler.v1.FitDirectionsRequest;
 import dev.genaug.api.sampler.v1.FitDirectionsResponse;
@@ -11,8 +13,10 @@ import dev.genaug.domain.dataset.ShapesParts;
 import dev.genaug.domain.inference.FloatTensor;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
+import dev.genaug.domain.sampling.Calibrations;
 import dev.genaug.domain.sampling.Directions;
 import dev.genaug.domain.sampling.Interpolation;
+import dev.genaug.domain.sampling.Judge;
 import dev.genaug.domain.sampling.LatentOperator;
 import dev.genaug.domain.sampling.Magnet;
 import dev.genaug.domain.sampling.Neighbours;
@@ -49,6 +53,7 @@ final class PicturesCommand implements Callable<Integer> {
     int threads;
 
     private OnnxBackend onnx;
+    private ModelRepository repository;
     private ResolvedModel encoder;
     private ResolvedModel generator;
 
@@ -56,7 +61,7 @@ final class PicturesCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path root = LocalStack.root();
         Path folder = Files.createDirectories(out.isAbsolute() ? out : root.resolve(out));
-        ModelRepository repository = ModelRepository.open(root.resolve("deploy/model-repository"));
+        repository = ModelRepository.open(root.resolve("deploy/model-repository"));
         encoder = repository.resolve("shapes-encoder", "", "encoder");
         generator = repository.resolve("shapes-generator", "", "generator");
         try (OnnxBackend backend = new OnnxBackend(new OnnxBackend.Settings(threads, false))) {
@@ -126,6 +131,46 @@ final class PicturesCommand implements Callable<Integer> {
             LatentOperator magnet = Magnet.build(onnx, generator, "z", "image", 4, 2048, 8, 0.01f, 8, "");
             System.arraycopy(magnet.points(4, 0, 16), 0, both, 0, 16 * D);
             write(folder, "magnet-vs-prior.png", both, 8);
+
+            // Views at each class's calibrated radius (calibration.json), when there is one: per class,
+            // two anchors (held-out renders of that class), each followed by 7 views.
+            if (Files.isRegularFile(Calibrations.file(generator))) {
+                RadiusCalibration calibration = Calibrations.read(generator);
+                ResolvedModel classifier = repository.resolve(calibration.getClassifier(), "", "classifier");
+                Judge judge = new Judge(onnx, generator, classifier);
+                List<float[]> rows = new ArrayList<>();
+                for (ClassRadius c : calibration.getClassesList()) {
+                    int taken = 0;
+                    for (int i = 0; i < 400 && taken < 2; i++) {
+                        if (ShapesParts.render(2, i).category() != c.getId()) {
+                            continue;
+                        }
+                        float[] anchor = encode(2, i, 1);
+                        if (judge.classes(anchor, 1)[0] != c.getId()) {
+                            continue;
+                        }
+                        float[] row = new float[8 * D];
+                        System.arraycopy(anchor, 0, row, 0, D);
+                        float[] views = Neighbours.create(
+                                        anchor,
+                                        NeighbourhoodShape.NEIGHBOURHOOD_SHAPE_GAUSSIAN,
+                                        (float) c.getSigma(),
+                                        0f,
+                                        "")
+                                .points(3, 0, 7);
+                        System.arraycopy(views, 0, row, D, 7 * D);
+                        rows.add(row);
+                        taken++;
+                    }
+                }
+                float[] all = new float[rows.size() * 8 * D];
+                for (int r = 0; r < rows.size(); r++) {
+                    System.arraycopy(rows.get(r), 0, all, r * 8 * D, 8 * D);
+                }
+                if (!rows.isEmpty()) {
+                    write(folder, "calibrated-radius.png", all, 8);
+                }
+            }
 
             System.out.printf("pictures written to %s%n%s", folder, variance);
         }
