@@ -41,7 +41,7 @@ class DatasetJobPipelineIT {
     @TempDir
     Path tmp;
 
-    private static DatasetJob.Builder job(Path out, int batchSize) {
+    static DatasetJob.Builder job(Path out, int batchSize) {
         return DatasetJob.newBuilder()
                 .setModel(ModelRef.newBuilder().setName("shapes-generator"))
                 .setCount(COUNT)
@@ -53,7 +53,7 @@ class DatasetJobPipelineIT {
     }
 
     /** The same job through the stages' domain code in this JVM: no Kafka, one batch at a time. */
-    private static void reference(Path root, Path out) {
+    static void reference(Path root, Path out) {
         ModelRepository repository = ModelRepository.open(root.resolve("deploy/model-repository"));
         DatasetJob job = job(out, 100).setJobId("reference").build();
         try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(1, false))) {
@@ -65,7 +65,7 @@ class DatasetJobPipelineIT {
         }
     }
 
-    private static List<byte[]> shards(Path out) throws Exception {
+    static List<byte[]> shards(Path out) throws Exception {
         List<byte[]> list = new ArrayList<>();
         for (int i = 0; i < COUNT / SHARD; i++) {
             list.add(Files.readAllBytes(out.resolve(DatasetWriter.shardName(i))));
@@ -155,7 +155,7 @@ class DatasetJobPipelineIT {
         return last;
     }
 
-    private static ServiceSpec spec(String name) {
+    static ServiceSpec spec(String name) {
         return ServiceSpec.ALL.stream()
                 .filter(s -> s.name().equals(name))
                 .findFirst()
