@@ -2,6 +2,7 @@ package dev.genaug.cli;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -51,6 +52,16 @@ final class BenchCommand {
 
     interface Call {
         void run() throws Exception;
+    }
+
+    /** One raw OrtSession.run of a generator, its image output copied out as any caller must. */
+    static float[] rawRun(OrtSession session, String z, String image, OnnxTensor input) throws OrtException {
+        try (OrtSession.Result r = session.run(Map.of(z, input), Set.of(image))) {
+            FloatBuffer out = ((OnnxTensor) r.get(image).orElseThrow()).getFloatBuffer();
+            float[] values = new float[out.remaining()];
+            out.get(values);
+            return values;
+        }
     }
 
     static Stats measure(int batch, double seconds, Call call) throws Exception {
@@ -130,12 +141,7 @@ final class BenchCommand {
                     float[] latents = PriorSampler.create(d, 1f, 0f, "").sample(1, 0, b);
                     try (OnnxTensor input =
                             OnnxTensor.createTensor(env, FloatBuffer.wrap(latents), new long[] {b, d})) {
-                        Stats s = measure(b, seconds, () -> {
-                            try (OrtSession.Result r = session.run(Map.of(z, input), Set.of(image))) {
-                                FloatBuffer out = ((OnnxTensor) r.get(image).orElseThrow()).getFloatBuffer();
-                                out.get(new float[out.remaining()]);
-                            }
-                        });
+                        Stats s = measure(b, seconds, () -> BenchCommand.rawRun(session, z, image, input));
                         put(byBatch, b, "raw_ort", s);
                     }
                 }

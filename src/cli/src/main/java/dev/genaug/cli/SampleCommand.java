@@ -2,9 +2,9 @@ package dev.genaug.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.genaug.domain.inference.FloatTensor;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
+import dev.genaug.domain.sampling.Judge;
 import dev.genaug.domain.sampling.LatentOperator;
 import dev.genaug.domain.sampling.Magnet;
 import dev.genaug.domain.sampling.PriorSampler;
@@ -148,34 +148,22 @@ final class SampleCommand implements Callable<Integer> {
             long seed,
             int n,
             List<String> classes) {
-        int[] counts = new int[classes.size()];
+        Judge judge = new Judge(onnx, generator, classifier);
+        int k = classes.size();
+        int[] counts = new int[k];
         int confident = 0;
-        String clfIn = classifier.manifest().getTensorsOrDefault("image", "image");
-        String clfOut = classifier.manifest().getTensorsOrDefault("probabilities", "probabilities");
-        int d = operator.dimension();
-        for (int start = 0; start < n; start += 256) {
-            int rows = Math.min(256, n - start);
-            float[] latents = operator.points(seed, start, rows);
-            FloatTensor images = onnx.infer(
-                            generator, Map.of(z, new FloatTensor(new long[] {rows, d}, latents)), List.of(image))
-                    .get(image);
-            // The classifier sees what a dataset would hold: images quantised to 8 bits.
-            float[] px = images.data();
-            for (int i = 0; i < px.length; i++) {
-                px[i] = Math.round(Math.min(1f, Math.max(-1f, px[i])) * 127.5f + 127.5f) / 127.5f - 1f;
-            }
-            FloatTensor p = onnx.infer(classifier, Map.of(clfIn, images), List.of(clfOut))
-                    .get(clfOut);
-            int k = classes.size();
+        for (int start = 0; start < n; start += 1024) {
+            int rows = Math.min(1024, n - start);
+            float[] p = judge.probabilities(operator.points(seed, start, rows), rows);
             for (int i = 0; i < rows; i++) {
                 int best = 0;
                 for (int c = 1; c < k; c++) {
-                    if (p.data()[i * k + c] > p.data()[i * k + best]) {
+                    if (p[i * k + c] > p[i * k + best]) {
                         best = c;
                     }
                 }
                 counts[best]++;
-                if (p.data()[i * k + best] >= 0.9f) {
+                if (p[i * k + best] >= 0.9f) {
                     confident++;
                 }
             }

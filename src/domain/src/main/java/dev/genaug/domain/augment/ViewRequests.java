@@ -127,16 +127,13 @@ public final class ViewRequests {
         int inputs = r.getImagesCount() > 0 ? r.getImagesCount() : r.getLatentsCount();
         float[] anchors = new float[inputs * d];
         if (r.getImagesCount() > 0) {
-            String encoderName = generator.manifest().getPairedEncoder();
-            if (encoderName.isEmpty()) {
-                throw new InvalidArgumentException(
-                        "images", "model '" + generator.name() + "' names no paired encoder; give latents instead");
-            }
-            ResolvedModel enc = ModelChecks.require(
+            ResolvedModel enc = ModelChecks.requirePair(
                     repository,
-                    ModelRef.newBuilder().setName(encoderName).build(),
+                    generator,
+                    generator.manifest().getPairedEncoder(),
                     ModelRole.MODEL_ROLE_ENCODER,
-                    "model (its paired encoder)");
+                    "images",
+                    "to encode images with; give latents instead");
             float[] means = encoder.encode(
                     ModelRef.newBuilder()
                             .setName(enc.name())

@@ -96,16 +96,13 @@ public final class Encoding {
             float[] images,
             int per,
             EncodeResponse.Builder response) {
-        String generatorName = encoder.manifest().getPairedGenerator();
-        if (generatorName.isEmpty()) {
-            throw new InvalidArgumentException(
-                    "refine_evaluations", "model '" + encoder.name() + "' names no paired generator to decode with");
-        }
-        ResolvedModel generator = ModelChecks.require(
+        ResolvedModel generator = ModelChecks.requirePair(
                 repository,
-                ModelRef.newBuilder().setName(generatorName).build(),
+                encoder,
+                encoder.manifest().getPairedGenerator(),
                 ModelRole.MODEL_ROLE_GENERATOR,
-                "model (its paired generator)");
+                "refine_evaluations",
+                "to decode with");
         int n = means.rows();
         int d = means.data().length / n;
         Refinement refinement = new Refinement(backend, generator);

@@ -23,6 +23,32 @@ public final class ModelChecks {
         return model;
     }
 
+    /**
+     * The model a manifest names as its pair (a generator's encoder, an encoder's generator),
+     * checked for its role.
+     *
+     * @param pairName the name the manifest gives (empty: none)
+     * @param field the request field that needs the pair, named when there is none
+     * @param purpose what the pair is needed for, for that message
+     */
+    public static ResolvedModel requirePair(
+            ModelRepository repository,
+            ResolvedModel model,
+            String pairName,
+            ModelRole role,
+            String field,
+            String purpose) {
+        if (pairName.isEmpty()) {
+            throw new dev.genaug.domain.error.InvalidArgumentException(
+                    field, "model '" + model.name() + "' names no paired " + roleName(role) + " " + purpose);
+        }
+        return require(
+                repository,
+                ModelRef.newBuilder().setName(pairName).build(),
+                role,
+                "model (its paired " + roleName(role) + ")");
+    }
+
     private static String withArticle(String noun) {
         return ("aeiou".indexOf(noun.charAt(0)) >= 0 ? "an " : "a ") + noun;
     }
