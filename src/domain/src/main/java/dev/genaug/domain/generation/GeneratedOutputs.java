@@ -1,6 +1,6 @@
 package dev.genaug.domain.generation;
 
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.genaug.api.common.v1.Image;
 import dev.genaug.api.generator.v1.GenerateResponse;
 import dev.genaug.api.generator.v1.ImageEncoding;
@@ -38,7 +38,7 @@ public final class GeneratedOutputs {
             case IMAGE_ENCODING_UNSPECIFIED, IMAGE_ENCODING_PNG -> {
                 for (byte[] png : pngs(images, spec)) {
                     response.addImages(Image.newBuilder()
-                            .setPng(ByteString.copyFrom(png))
+                            .setPng(UnsafeByteOperations.unsafeWrap(png))
                             .setChannels((int) images.shape()[1])
                             .setHeight((int) images.shape()[2])
                             .setWidth((int) images.shape()[3]));

@@ -1,6 +1,6 @@
 package dev.genaug.domain.generation;
 
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.genaug.api.common.v1.Image;
 import dev.genaug.api.common.v1.ModelRef;
 import dev.genaug.api.events.v1.GeneratedBatch;
@@ -174,7 +174,7 @@ public final class Generation {
                 .setModelSha256(hashes.sha256(model));
         for (byte[] png : GeneratedOutputs.pngs(images, model.manifest().getImage())) {
             out.addImages(Image.newBuilder()
-                    .setPng(ByteString.copyFrom(png))
+                    .setPng(UnsafeByteOperations.unsafeWrap(png))
                     .setChannels((int) images.shape()[1])
                     .setHeight((int) images.shape()[2])
                     .setWidth((int) images.shape()[3]));

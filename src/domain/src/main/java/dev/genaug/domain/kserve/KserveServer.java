@@ -1,6 +1,7 @@
 package dev.genaug.domain.kserve;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.genaug.api.inference.DataType;
 import dev.genaug.api.inference.ModelConfig;
 import dev.genaug.api.inference.ModelConfigResponse;
@@ -168,7 +169,7 @@ public final class KserveServer {
                     .setName(name)
                     .setDatatype("FP32")
                     .addAllShape(java.util.Arrays.stream(t.shape()).boxed().toList()));
-            response.addRawOutputContents(ByteString.copyFrom(Tensors.littleEndian(t.data())));
+            response.addRawOutputContents(UnsafeByteOperations.unsafeWrap(Tensors.littleEndian(t.data())));
         }
         return response.build();
     }

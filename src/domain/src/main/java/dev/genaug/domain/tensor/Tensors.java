@@ -1,6 +1,7 @@
 package dev.genaug.domain.tensor;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.genaug.api.common.v1.DType;
 import dev.genaug.api.common.v1.Tensor;
 import dev.genaug.domain.error.InvalidArgumentException;
@@ -83,7 +84,7 @@ public final class Tensors {
         return Tensor.newBuilder()
                 .setDtype(DType.DTYPE_FP32)
                 .addAllShape(java.util.Arrays.stream(shape).boxed().toList())
-                .setData(ByteString.copyFrom(littleEndian(values)))
+                .setData(UnsafeByteOperations.unsafeWrap(littleEndian(values))) // a fresh array: no second copy
                 .build();
     }
 
