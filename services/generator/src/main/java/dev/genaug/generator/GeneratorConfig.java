@@ -28,7 +28,7 @@ public interface GeneratorConfig {
     @WithDefault("0ms")
     Duration batcherMaxDelay();
 
-    /** Requests that may wait per model before new ones get RESOURCE_EXHAUSTED. */
+    /** Requests that may wait per model (besides one per instance about to run) before RESOURCE_EXHAUSTED. */
     @WithDefault("256")
     int batcherMaxQueued();
 

@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ObjIntConsumer;
 
@@ -65,6 +66,9 @@ public final class DynamicBatcher implements InferenceBackend {
     private final Settings settings;
     private final ObjIntConsumer<String> batchSizes;
     private final Map<Key, LinkedBlockingDeque<Pending>> queues = new ConcurrentHashMap<>();
+    /** Runs in progress per model, queued or on a caller's thread: at most {@code instances}. */
+    private final Map<Key, Semaphore> runs = new ConcurrentHashMap<>();
+
     private final List<Thread> workers = new ArrayList<>();
     private volatile boolean closed;
 
@@ -94,6 +98,18 @@ public final class DynamicBatcher implements InferenceBackend {
         }
         Key key = new Key(model.name(), model.version(), List.copyOf(outputs));
         LinkedBlockingDeque<Pending> queue = queues.computeIfAbsent(key, this::startWorker);
+        // Nothing waiting and a run free: run on the caller's thread. A batch would hold only this
+        // request anyway (with no queue delay nothing waits for company), and the hand-off to the
+        // batcher's thread and back is most of a small request's overhead.
+        Semaphore free = runs.get(key);
+        if (settings.maxQueueDelay().isZero() && queue.isEmpty() && free.tryAcquire()) {
+            try {
+                batchSizes.accept(model.name(), p.rows);
+                return backend.infer(model, inputs, outputs);
+            } finally {
+                free.release();
+            }
+        }
         if (!queue.offerLast(p)) {
             throw new ResourceExhaustedException("model '" + model.name() + "': " + settings.maxQueuedRequests()
                     + " requests are already waiting for the batcher; retry later");
@@ -116,6 +132,7 @@ public final class DynamicBatcher implements InferenceBackend {
 
     private LinkedBlockingDeque<Pending> startWorker(Key key) {
         LinkedBlockingDeque<Pending> queue = new LinkedBlockingDeque<>(settings.maxQueuedRequests());
+        runs.put(key, new Semaphore(settings.instances()));
         for (int i = 0; i < settings.instances(); i++) {
             Thread worker = Thread.ofPlatform()
                     .daemon()
@@ -158,7 +175,19 @@ public final class DynamicBatcher implements InferenceBackend {
             } catch (InterruptedException e) {
                 return;
             }
-            run(key, batch);
+            Semaphore free = runs.get(key);
+            try {
+                free.acquire();
+            } catch (InterruptedException e) {
+                batch.forEach(p -> p.result.completeExceptionally(
+                        new UnavailableException("the inference backend is shutting down")));
+                return;
+            }
+            try {
+                run(key, batch);
+            } finally {
+                free.release();
+            }
         }
     }
 

@@ -129,10 +129,11 @@ class DynamicBatcherTest {
         ResolvedModel m = model();
         try (var batcher = new DynamicBatcher(
                         backend, new DynamicBatcher.Settings(1, Duration.ZERO, 2), (model, n) -> {});
-                ExecutorService pool = Executors.newFixedThreadPool(4)) {
-            // One request runs (blocked in the backend), two wait: the queue is full.
+                ExecutorService pool = Executors.newFixedThreadPool(5)) {
+            // One request runs on its caller's thread (blocked in the backend), the batcher's thread
+            // holds the next one until the run is over, two wait in the queue: it is full.
             List<Future<?>> calls = new ArrayList<>();
-            for (int c = 0; c < 3; c++) {
+            for (int c = 0; c < 4; c++) {
                 calls.add(pool.submit(() -> batcher.infer(m, Map.of("x", rows(0, 1)), List.of("y"))));
                 Thread.sleep(100);
             }
@@ -166,5 +167,28 @@ class DynamicBatcherTest {
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessage("boom");
         }
+    }
+
+    @Test
+    void shouldRunALoneRequestOnItsCallersThread() throws Exception {
+        List<String> threads = new CopyOnWriteArrayList<>();
+        InferenceBackend recording = new InferenceBackend() {
+            @Override
+            public Map<String, FloatTensor> infer(ResolvedModel model, Map<String, FloatTensor> in, List<String> out) {
+                threads.add(Thread.currentThread().getName());
+                return Map.of("y", in.get("x"));
+            }
+
+            @Override
+            public String name() {
+                return "recording";
+            }
+        };
+        ResolvedModel m = model();
+        try (var batcher =
+                new DynamicBatcher(recording, new DynamicBatcher.Settings(8, Duration.ZERO, 10), (model, n) -> {})) {
+            batcher.infer(m, Map.of("x", rows(0, 1)), List.of("y"));
+        }
+        assertThat(threads).containsExactly(Thread.currentThread().getName());
     }
 }
