@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.genaug.api.events.v1.JobState;
 import dev.genaug.api.gateway.v1.DatasetServiceGrpc;
 import dev.genaug.api.gateway.v1.JobStatus;
+import dev.genaug.api.gateway.v1.ListJobsRequest;
 import dev.genaug.api.gateway.v1.SubmitJobRequest;
 import dev.genaug.api.gateway.v1.WatchJobRequest;
 import dev.genaug.domain.dataset.DatasetWriter;
@@ -12,7 +13,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Iterator;
@@ -24,8 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A stage killed (SIGKILL) in the middle of a dataset job and started again: the sampler (the job
  * record is redelivered and its batches drawn again), then the gateway's writer (its unacknowledged
- * batches are redelivered to the new instance). The shards must still be byte-identical to those
- * written without Kafka.
+ * batches are redelivered to the new instance, which also learns the job and its progress from the
+ * topics). The shards must still be byte-identical to those written without Kafka.
  */
 class DatasetJobRestartIT {
     @TempDir
@@ -69,14 +69,15 @@ class DatasetJobRestartIT {
             assertThat(doneA.getState()).as(doneA.getMessage()).isEqualTo(JobState.JOB_STATE_SUCCEEDED);
             assertThat(DatasetJobPipelineIT.shards(a)).containsExactlyElementsOf(DatasetJobPipelineIT.shards(expected));
 
-            // The gateway (the writer), killed a third of the way; the new one finishes the dataset.
-            // The job's status lived in the killed gateway, so completion is read from the folder.
+            // The gateway (the writer), killed a third of the way; the new one finishes the dataset
+            // and, having read the jobs and progress topics, knows the job and its status.
             Path b = tmp.resolve("writer-killed");
             ServiceProcess gateway = stack.instance("gateway");
             ManagedChannel channel = channel(gateway);
+            String id;
             try {
                 var datasets = DatasetServiceGrpc.newBlockingStub(channel);
-                String id = datasets.submitJob(SubmitJobRequest.newBuilder()
+                id = datasets.submitJob(SubmitJobRequest.newBuilder()
                                 .setJob(DatasetJobPipelineIT.job(b, 7))
                                 .build())
                         .getJobId();
@@ -89,10 +90,26 @@ class DatasetJobRestartIT {
                 channel.shutdownNow();
             }
             gateway.kill();
-            stack.start(List.of(DatasetJobPipelineIT.spec("gateway")), List.of("gateway-2"));
-            long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-            while (!Files.exists(b.resolve(DatasetWriter.MANIFEST)) && System.nanoTime() < deadline) {
-                Thread.sleep(200);
+            ServiceProcess restarted = stack.start(List.of(DatasetJobPipelineIT.spec("gateway")), List.of("gateway-2"))
+                    .getFirst();
+            ManagedChannel again = channel(restarted);
+            try {
+                var datasets = DatasetServiceGrpc.newBlockingStub(again).withDeadlineAfter(3, TimeUnit.MINUTES);
+                long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+                while (datasets.listJobs(ListJobsRequest.getDefaultInstance()).getJobsList().stream()
+                                .noneMatch(j -> j.getJob().getJobId().equals(id))
+                        && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+                JobStatus last = null;
+                Iterator<JobStatus> updates = datasets.watchJob(
+                        WatchJobRequest.newBuilder().setJobId(id).build());
+                while (updates.hasNext()) {
+                    last = updates.next();
+                }
+                assertThat(last.getState()).as(last.getMessage()).isEqualTo(JobState.JOB_STATE_SUCCEEDED);
+            } finally {
+                again.shutdownNow();
             }
             assertThat(b.resolve(DatasetWriter.MANIFEST))
                     .as("the new writer finished the dataset")

@@ -5,7 +5,9 @@ import dev.genaug.api.events.v1.JobProgress;
 import dev.genaug.api.events.v1.JobState;
 import dev.genaug.api.gateway.v1.JobStatus;
 import dev.genaug.domain.error.NotFoundException;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -17,7 +19,8 @@ import java.util.function.UnaryOperator;
 /**
  * What the gateway knows of each job, folded from the stages' {@link JobProgress} reports.
  *
- * <p>Rules: the sampler's RUNNING moves a queued job to RUNNING; the writer's sample count is the
+ * <p>Jobs come from this gateway's SubmitJob or, after a restart or from other gateways, from the
+ * jobs topic ({@link #known}). Rules: the sampler's RUNNING moves a queued job to RUNNING; the writer's sample count is the
  * job's progress and completes it when it reaches the job's count; FAILED from any stage fails
  * the job with that stage's reason; ended jobs (SUCCEEDED, FAILED, CANCELLED) never change again.
  * Thread-safe; watchers are called on the thread that applied the change.
@@ -29,6 +32,13 @@ public final class JobTracker {
     private final LongSupplier clockMillis;
     private final Map<String, JobStatus> jobs = new ConcurrentHashMap<>();
     private final Map<String, List<Consumer<JobStatus>>> watchers = new ConcurrentHashMap<>();
+    /** Reports of jobs not known yet, oldest job first; guarded by itself. */
+    private final LinkedHashMap<String, List<JobProgress>> orphans = new LinkedHashMap<>();
+
+    private int orphanCount;
+
+    /** Reports kept for jobs not known yet, at most (the oldest jobs' go first). */
+    static final int MAX_ORPHAN_REPORTS = 100_000;
 
     public JobTracker(LongSupplier clockMillis) {
         this.clockMillis = clockMillis;
@@ -89,12 +99,50 @@ public final class JobTracker {
                                 .build());
     }
 
-    /** Folds one stage report in. Reports for unknown jobs are ignored (another gateway's). */
+    /**
+     * Folds one stage report in. A report of a job not known yet is kept until the job is (its
+     * record may come later from the jobs topic, after a restart), up to a bound.
+     */
     public void apply(JobProgress progress) {
-        if (!jobs.containsKey(progress.getJobId())) {
-            return;
+        String id = progress.getJobId();
+        if (!jobs.containsKey(id)) {
+            synchronized (orphans) {
+                if (!jobs.containsKey(id)) {
+                    orphans.computeIfAbsent(id, k -> new ArrayList<>()).add(progress);
+                    orphanCount++;
+                    while (orphanCount > MAX_ORPHAN_REPORTS && !orphans.isEmpty()) {
+                        var eldest = orphans.entrySet().iterator().next();
+                        orphanCount -= eldest.getValue().size();
+                        orphans.remove(eldest.getKey());
+                    }
+                    return;
+                }
+            }
         }
-        update(progress.getJobId(), s -> fold(s, progress));
+        update(id, s -> fold(s, progress));
+    }
+
+    /**
+     * Registers a job read from the jobs topic (accepted by this gateway before a restart, or by
+     * another one) unless it is known, then folds in the reports that arrived before it.
+     */
+    public void known(DatasetJob job) {
+        List<JobProgress> pending;
+        synchronized (orphans) {
+            if (jobs.containsKey(job.getJobId())) {
+                return;
+            }
+            submitted(job);
+            pending = orphans.remove(job.getJobId());
+            if (pending != null) {
+                orphanCount -= pending.size();
+            }
+        }
+        if (pending != null) {
+            for (JobProgress p : pending) {
+                update(job.getJobId(), s -> fold(s, p));
+            }
+        }
     }
 
     private JobStatus fold(JobStatus s, JobProgress p) {

@@ -117,4 +117,30 @@ class JobTrackerTest {
         assertThatThrownBy(() -> v.validate(ok.toBuilder().setOutputTopic("a b").build()))
                 .hasMessageStartingWith("job.output_topic");
     }
+
+    @Test
+    void shouldFoldReportsThatArrivedBeforeTheJobWasKnown() {
+        // After a restart the progress topic may be read before the job's record.
+        tracker.apply(progress("late", "sampler", JobState.JOB_STATE_RUNNING, 0));
+        tracker.apply(progress("late", "writer", JobState.JOB_STATE_RUNNING, 10));
+        assertThatThrownBy(() -> tracker.status("late")).isInstanceOf(NotFoundException.class);
+        tracker.known(job("late", 10));
+        JobStatus s = tracker.status("late");
+        assertThat(s.getState()).isEqualTo(JobState.JOB_STATE_SUCCEEDED);
+        assertThat(s.getSamplesDone()).isEqualTo(10);
+        // Known twice (this gateway's own job, then its record on the topic): nothing changes.
+        tracker.known(job("late", 10));
+        assertThat(tracker.status("late")).isEqualTo(s);
+    }
+
+    @Test
+    void shouldBoundTheReportsKeptForUnknownJobs() {
+        for (int i = 0; i <= JobTracker.MAX_ORPHAN_REPORTS; i++) {
+            tracker.apply(progress("orphan-" + i, "sampler", JobState.JOB_STATE_RUNNING, 0));
+        }
+        tracker.known(job("orphan-0", 5)); // its report was the oldest: dropped
+        assertThat(tracker.status("orphan-0").getState()).isEqualTo(JobState.JOB_STATE_QUEUED);
+        tracker.known(job("orphan-1", 5));
+        assertThat(tracker.status("orphan-1").getState()).isEqualTo(JobState.JOB_STATE_RUNNING);
+    }
 }
