@@ -4,18 +4,16 @@ import com.google.protobuf.util.JsonFormat;
 import dev.genaug.api.model.v1.ClassRadius;
 import dev.genaug.api.model.v1.RadiusCalibration;
 import dev.genaug.domain.dataset.ShapesParts;
-import dev.genaug.domain.inference.FloatTensor;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
 import dev.genaug.domain.sampling.Calibrations;
 import dev.genaug.domain.sampling.Judge;
 import dev.genaug.domain.sampling.RadiusCalibrator;
-import dev.genaug.domain.tensor.ImageCodec;
 import dev.genaug.inference.OnnxBackend;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -75,21 +73,15 @@ final class CalibrateCommand implements Callable<Integer> {
             // Held-out renders (seed 2), scanned until every class has its anchors.
             float[][] anchors = new float[classes.size()][anchorsPerClass * d];
             int[] found = new int[classes.size()];
-            int pixels = 3 * ShapesParts.SIZE * ShapesParts.SIZE;
             for (int start = 0; start < 20_000 && minimum(found) < anchorsPerClass; start += 128) {
-                float[] x = new float[128 * pixels];
+                List<byte[]> rgb = new ArrayList<>();
                 int[] truth = new int[128];
                 for (int i = 0; i < 128; i++) {
                     ShapesParts.Sample s = ShapesParts.render(2, start + i);
                     truth[i] = s.category();
-                    System.arraycopy(ImageCodec.fromUint8(s.rgb(), -1f, 1f), 0, x, i * pixels, pixels);
+                    rgb.add(s.rgb());
                 }
-                float[] mu = onnx.infer(
-                                encoder,
-                                Map.of("image", new FloatTensor(new long[] {128, 3, 64, 64}, x)),
-                                List.of("mu"))
-                        .get("mu")
-                        .data();
+                float[] mu = RenderEncoding.encode(onnx, encoder, rgb);
                 int[] judged = judge.classes(mu, 128);
                 for (int i = 0; i < 128; i++) {
                     int c = truth[i];

@@ -10,6 +10,7 @@ import dev.genaug.api.sampler.v1.InterpolationMethod;
 import dev.genaug.api.sampler.v1.NeighbourhoodShape;
 import dev.genaug.domain.dataset.PreviewGrid;
 import dev.genaug.domain.dataset.ShapesParts;
+import dev.genaug.domain.generation.GeneratedOutputs;
 import dev.genaug.domain.inference.FloatTensor;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
@@ -22,7 +23,6 @@ import dev.genaug.domain.sampling.Magnet;
 import dev.genaug.domain.sampling.Neighbours;
 import dev.genaug.domain.sampling.PriorSampler;
 import dev.genaug.domain.sampling.Walk;
-import dev.genaug.domain.tensor.ImageCodec;
 import dev.genaug.inference.OnnxBackend;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -128,7 +128,7 @@ final class PicturesCommand implements Callable<Integer> {
             // MaGNET samples (top row pair) beside prior samples (bottom pair), 16 each.
             float[] both = new float[32 * D];
             System.arraycopy(PriorSampler.create(D, 1f, 0f, "").sample(4, 0, 16), 0, both, 16 * D, 16 * D);
-            LatentOperator magnet = Magnet.build(onnx, generator, "z", "image", 4, 2048, 8, 0.01f, 8, "");
+            LatentOperator magnet = Magnet.build(onnx, generator, 4, 2048, 8, 0.01f, 8, "");
             System.arraycopy(magnet.points(4, 0, 16), 0, both, 0, 16 * D);
             write(folder, "magnet-vs-prior.png", both, 8);
 
@@ -195,39 +195,23 @@ final class PicturesCommand implements Callable<Integer> {
 
     /** Posterior means of renders (seed, start .. start + count - 1). */
     private float[] encode(long seed, int start, int count) {
-        int pixels = 3 * ShapesParts.SIZE * ShapesParts.SIZE;
-        float[] out = new float[count * D];
-        for (int s = 0; s < count; s += 256) {
-            int rows = Math.min(256, count - s);
-            float[] x = new float[rows * pixels];
-            for (int i = 0; i < rows; i++) {
-                float[] px = ImageCodec.fromUint8(
-                        ShapesParts.render(seed, start + s + i).rgb(), -1f, 1f);
-                System.arraycopy(px, 0, x, i * pixels, pixels);
-            }
-            FloatTensor mu = onnx.infer(
-                            encoder,
-                            Map.of(
-                                    "image",
-                                    new FloatTensor(new long[] {rows, 3, ShapesParts.SIZE, ShapesParts.SIZE}, x)),
-                            List.of("mu"))
-                    .get("mu");
-            System.arraycopy(mu.data(), 0, out, s * D, rows * D);
+        List<byte[]> rgb = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            rgb.add(ShapesParts.render(seed, start + i).rgb());
         }
-        return out;
+        return RenderEncoding.encode(onnx, encoder, rgb);
     }
 
     private void write(Path folder, String name, float[] latents, int columns) throws Exception {
         int rows = latents.length / D;
+        String z = generator.manifest().getTensorsOrDefault("latent", "z");
+        String image = generator.manifest().getTensorsOrDefault("image", "image");
         FloatTensor images = onnx.infer(
-                        generator, Map.of("z", new FloatTensor(new long[] {rows, D}, latents)), List.of("image"))
-                .get("image");
-        int per = images.data().length / rows;
-        List<byte[]> pngs = new ArrayList<>();
-        for (int i = 0; i < rows; i++) {
-            byte[] chw = ImageCodec.toUint8(Arrays.copyOfRange(images.data(), i * per, (i + 1) * per), -1f, 1f);
-            pngs.add(ImageCodec.encodePng(chw, 3, ShapesParts.SIZE, ShapesParts.SIZE));
-        }
-        Files.write(folder.resolve(name), PreviewGrid.of(pngs, columns));
+                        generator, Map.of(z, new FloatTensor(new long[] {rows, D}, latents)), List.of(image))
+                .get(image);
+        Files.write(
+                folder.resolve(name),
+                PreviewGrid.of(
+                        GeneratedOutputs.pngs(images, generator.manifest().getImage()), columns));
     }
 }

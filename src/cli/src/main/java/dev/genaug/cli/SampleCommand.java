@@ -80,9 +80,6 @@ final class SampleCommand implements Callable<Integer> {
         ResolvedModel generator = repository.resolve(generatorName, "", "--model");
         ResolvedModel classifier = repository.resolve(classifierName, "", "--classifier");
         int d = generator.manifest().getLatent().getDimension();
-        String z = generator.manifest().getTensorsOrDefault("latent", "z");
-        String image = generator.manifest().getTensorsOrDefault("image", "image");
-        List<String> classes = classifier.manifest().getClassNamesList();
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("op", op.name());
         result.put("model", generator.name());
@@ -90,10 +87,10 @@ final class SampleCommand implements Callable<Integer> {
         result.put("seed", seed);
         long started = System.nanoTime();
         try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(threads, false))) {
+            Judge judge = new Judge(onnx, generator, classifier);
             LatentOperator operator;
             if (op == Op.magnet) {
-                Magnet magnet =
-                        Magnet.build(onnx, generator, z, image, seed, pool, topK == 0 ? d : topK, epsilon, 8, "--");
+                Magnet magnet = Magnet.build(onnx, generator, seed, pool, topK == 0 ? d : topK, epsilon, 8, "--");
                 operator = magnet;
                 result.put("pool_size", pool);
                 result.put("effective_pool_size", magnet.effectivePoolSize());
@@ -101,21 +98,12 @@ final class SampleCommand implements Callable<Integer> {
                 // What the prior gives: the pool itself, judged the same way.
                 result.put(
                         "pool_category_mix",
-                        judge(
-                                        onnx,
-                                        generator,
-                                        classifier,
-                                        z,
-                                        image,
-                                        PriorSampler.create(d, 1f, 0f, ""),
-                                        seed,
-                                        pool,
-                                        classes)
+                        mix(judge, PriorSampler.create(d, 1f, 0f, ""), seed, pool)
                                 .get("category_mix"));
             } else {
                 operator = PriorSampler.create(d, 1f, 0f, "");
             }
-            result.putAll(judge(onnx, generator, classifier, z, image, operator, seed, count, classes));
+            result.putAll(mix(judge, operator, seed, count));
         }
         result.put("seconds", LocalStack.seconds(started));
         @SuppressWarnings("unchecked")
@@ -137,18 +125,9 @@ final class SampleCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Decodes the operator's samples 0..n-1 and classifies them. */
-    static Map<String, Object> judge(
-            OnnxBackend onnx,
-            ResolvedModel generator,
-            ResolvedModel classifier,
-            String z,
-            String image,
-            LatentOperator operator,
-            long seed,
-            int n,
-            List<String> classes) {
-        Judge judge = new Judge(onnx, generator, classifier);
+    /** Decodes the operator's samples 0..n-1, classifies them and reports the category mix. */
+    static Map<String, Object> mix(Judge judge, LatentOperator operator, long seed, int n) {
+        List<String> classes = judge.classNames();
         int k = classes.size();
         int[] counts = new int[k];
         int confident = 0;
@@ -156,12 +135,7 @@ final class SampleCommand implements Callable<Integer> {
             int rows = Math.min(1024, n - start);
             float[] p = judge.probabilities(operator.points(seed, start, rows), rows);
             for (int i = 0; i < rows; i++) {
-                int best = 0;
-                for (int c = 1; c < k; c++) {
-                    if (p[i * k + c] > p[i * k + best]) {
-                        best = c;
-                    }
-                }
+                int best = Judge.argmax(p, i, k);
                 counts[best]++;
                 if (p[i * k + best] >= 0.9f) {
                     confident++;

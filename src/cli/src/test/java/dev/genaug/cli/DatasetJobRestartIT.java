@@ -13,6 +13,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Iterator;
@@ -66,10 +67,13 @@ class DatasetJobRestartIT {
                 }
             });
             assertThat(sampler.alive()).isFalse();
+            assertThat(Files.readString(sampler.log()))
+                    .as("the killed sampler had not finished splitting the job")
+                    .doesNotContain("job " + doneA.getJob().getJobId() + ": 900 samples sent");
             assertThat(doneA.getState()).as(doneA.getMessage()).isEqualTo(JobState.JOB_STATE_SUCCEEDED);
             assertThat(DatasetJobPipelineIT.shards(a)).containsExactlyElementsOf(DatasetJobPipelineIT.shards(expected));
 
-            // The gateway (the writer), killed a third of the way; the new one finishes the dataset
+            // The gateway (the writer), killed early in the job; the new one finishes the dataset
             // and, having read the jobs and progress topics, knows the job and its status.
             Path b = tmp.resolve("writer-killed");
             ServiceProcess gateway = stack.instance("gateway");
@@ -83,13 +87,16 @@ class DatasetJobRestartIT {
                         .getJobId();
                 Iterator<JobStatus> updates = datasets.watchJob(
                         WatchJobRequest.newBuilder().setJobId(id).build());
-                while (updates.hasNext() && updates.next().getSamplesDone() < 300) {
+                while (updates.hasNext() && updates.next().getSamplesDone() < 60) {
                     // wait
                 }
             } finally {
                 channel.shutdownNow();
             }
             gateway.kill();
+            assertThat(Files.readString(gateway.log()))
+                    .as("the killed gateway had not finished the dataset")
+                    .doesNotContain("job " + id + ": 900 samples written");
             ServiceProcess restarted = stack.start(List.of(DatasetJobPipelineIT.spec("gateway")), List.of("gateway-2"))
                     .getFirst();
             ManagedChannel again = channel(restarted);

@@ -104,26 +104,16 @@ public final class ViewRequests {
 
     /**
      * Validates the request and the model, encodes image inputs, then returns the batches lazily:
-     * each is decoded only when the caller asks for it.
+     * each is decoded only when the caller asks for it. {@code radius} gives the radii of
+     * calibrated_sigma.
      */
-    public Iterator<ViewBatch> views(GetViewsRequest r, LatentEncoder encoder, ImageDecoder decoder) {
-        return views(r, encoder, decoder, (generator, anchor) -> {
-            throw new dev.genaug.domain.error.CapabilityMissingException(
-                    "calibrated_sigma: this gateway has no sampler to ask for calibrated radii");
-        });
-    }
-
-    /** As above, with the radii of calibrated_sigma from {@code radius}. */
     public Iterator<ViewBatch> views(
             GetViewsRequest r, LatentEncoder encoder, ImageDecoder decoder, CalibratedRadius radius) {
         validate(r);
         ResolvedModel generator =
                 ModelChecks.require(repository, r.getModel(), ModelRole.MODEL_ROLE_GENERATOR, "model");
         int d = generator.manifest().getLatent().getDimension();
-        ModelRef generatorRef = ModelRef.newBuilder()
-                .setName(generator.name())
-                .setVersion(Long.toString(generator.version()))
-                .build();
+        ModelRef generatorRef = generator.ref();
         int inputs = r.getImagesCount() > 0 ? r.getImagesCount() : r.getLatentsCount();
         float[] anchors = new float[inputs * d];
         if (r.getImagesCount() > 0) {
@@ -134,12 +124,7 @@ public final class ViewRequests {
                     ModelRole.MODEL_ROLE_ENCODER,
                     "images",
                     "to encode images with; give latents instead");
-            float[] means = encoder.encode(
-                    ModelRef.newBuilder()
-                            .setName(enc.name())
-                            .setVersion(Long.toString(enc.version()))
-                            .build(),
-                    r.getImagesList());
+            float[] means = encoder.encode(enc.ref(), r.getImagesList());
             if (means.length != anchors.length) {
                 throw new IllegalStateException(
                         "the encoder returned " + means.length / Math.max(1, d) + " latents for " + inputs + " images");

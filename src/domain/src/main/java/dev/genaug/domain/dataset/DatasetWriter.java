@@ -12,6 +12,7 @@ import dev.genaug.api.events.v1.DatasetJob;
 import dev.genaug.api.events.v1.GeneratedBatch;
 import dev.genaug.domain.error.FailedPreconditionException;
 import dev.genaug.domain.error.InvalidArgumentException;
+import dev.genaug.domain.files.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -21,15 +22,10 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -64,13 +60,17 @@ public final class DatasetWriter {
     private static final JsonFormat.Printer MANIFEST_JSON = JsonFormat.printer().sortingMapKeys();
 
     private final Path defaultRoot;
-    private final ConcurrentHashMap<String, Object> finishing = new ConcurrentHashMap<>();
-    private final Object[] locks = new Object[64];
+    // Striped locks: staging and assembly of a shard, and finishing a job. Finishing takes its job
+    // lock first and shard locks after, never the reverse, so the two sets cannot deadlock.
+    private final Object[] shardLocks = stripes(64);
+    private final Object[] jobLocks = stripes(16);
 
-    {
-        for (int i = 0; i < locks.length; i++) {
+    private static Object[] stripes(int n) {
+        Object[] locks = new Object[n];
+        for (int i = 0; i < n; i++) {
             locks[i] = new Object();
         }
+        return locks;
     }
 
     /** @param defaultRoot where jobs without an output folder go, one sub-folder per job id */
@@ -260,7 +260,7 @@ public final class DatasetWriter {
     }
 
     private Object lock(String jobId, long shard) {
-        return locks[Math.floorMod(31 * jobId.hashCode() + Long.hashCode(shard), locks.length)];
+        return shardLocks[Math.floorMod(31 * jobId.hashCode() + Long.hashCode(shard), shardLocks.length)];
     }
 
     /** Stages rows [from, to) of the batch, all of one shard, then assembles it if complete. */
@@ -359,56 +359,52 @@ public final class DatasetWriter {
         DatasetJob job = batch.getJob();
         // One finisher per job in this process; other processes finishing the same job write the
         // same bytes.
-        synchronized (finishing.computeIfAbsent(job.getJobId(), id -> new Object())) {
-            try {
-                if (Files.exists(out.resolve(MANIFEST))) {
-                    return true;
-                }
-                // Every sample is staged, but another thread may not have assembled its shard yet.
-                for (long shard = 0; shard < shardCount(job); shard++) {
-                    synchronized (lock(job.getJobId(), shard)) {
-                        assembleIfComplete(out, job, shard);
-                    }
-                    if (!Files.exists(out.resolve(shardName(shard)))) {
-                        return false;
-                    }
-                }
-                int size = shardSize(job);
-                DatasetManifest.Builder manifest = DatasetManifest.newBuilder()
-                        .setFormatVersion(1)
-                        .setJob(job)
-                        .setSamples(job.getCount())
-                        .setKeyDigits(KEY_DIGITS);
-                List<byte[]> previewImages = new ArrayList<>();
-                for (long shard = 0; shard < shardCount(job); shard++) {
-                    Path file = out.resolve(shardName(shard));
-                    manifest.addShards(ShardEntry.newBuilder()
-                            .setName(shardName(shard))
-                            .setFirstIndex(shard * size)
-                            .setSamples(samplesIn(job, shard, size))
-                            .setBytes(Files.size(file))
-                            .setSha256(shardDigest(file)));
-                    if (previewImages.size() < PREVIEW_SAMPLES) {
-                        readImages(file, PREVIEW_SAMPLES - previewImages.size(), previewImages);
-                    }
-                }
-                if (batch.hasModel()) {
-                    manifest.addModels(ModelUse.newBuilder()
-                            .setRole("generator")
-                            .setModel(batch.getModel())
-                            .setSha256(batch.getModelSha256()));
-                }
-                replace(out.resolve(PREVIEW), PreviewGrid.of(previewImages, PREVIEW_COLUMNS));
-                manifest.setPreview(PREVIEW);
-                replace(out.resolve(MANIFEST), print(MANIFEST_JSON, manifest).getBytes(StandardCharsets.UTF_8));
-                deleteTree(out.resolve(STAGING));
-                for (long shard = 0; shard < shardCount(job); shard++) {
-                    Files.deleteIfExists(digestFile(out.resolve(shardName(shard))));
-                }
+        synchronized (jobLocks[Math.floorMod(job.getJobId().hashCode(), jobLocks.length)]) {
+            if (Files.exists(out.resolve(MANIFEST))) {
                 return true;
-            } finally {
-                finishing.remove(job.getJobId());
             }
+            // Every sample is staged, but another thread may not have assembled its shard yet.
+            for (long shard = 0; shard < shardCount(job); shard++) {
+                synchronized (lock(job.getJobId(), shard)) {
+                    assembleIfComplete(out, job, shard);
+                }
+                if (!Files.exists(out.resolve(shardName(shard)))) {
+                    return false;
+                }
+            }
+            int size = shardSize(job);
+            DatasetManifest.Builder manifest = DatasetManifest.newBuilder()
+                    .setFormatVersion(1)
+                    .setJob(job)
+                    .setSamples(job.getCount())
+                    .setKeyDigits(KEY_DIGITS);
+            List<byte[]> previewImages = new ArrayList<>();
+            for (long shard = 0; shard < shardCount(job); shard++) {
+                Path file = out.resolve(shardName(shard));
+                manifest.addShards(ShardEntry.newBuilder()
+                        .setName(shardName(shard))
+                        .setFirstIndex(shard * size)
+                        .setSamples(samplesIn(job, shard, size))
+                        .setBytes(Files.size(file))
+                        .setSha256(shardDigest(file)));
+                if (previewImages.size() < PREVIEW_SAMPLES) {
+                    readImages(file, PREVIEW_SAMPLES - previewImages.size(), previewImages);
+                }
+            }
+            if (batch.hasModel()) {
+                manifest.addModels(ModelUse.newBuilder()
+                        .setRole("generator")
+                        .setModel(batch.getModel())
+                        .setSha256(batch.getModelSha256()));
+            }
+            replace(out.resolve(PREVIEW), PreviewGrid.of(previewImages, PREVIEW_COLUMNS));
+            manifest.setPreview(PREVIEW);
+            replace(out.resolve(MANIFEST), print(MANIFEST_JSON, manifest).getBytes(StandardCharsets.UTF_8));
+            deleteTree(out.resolve(STAGING));
+            for (long shard = 0; shard < shardCount(job); shard++) {
+                Files.deleteIfExists(digestFile(out.resolve(shardName(shard))));
+            }
+            return true;
         }
     }
 
@@ -440,20 +436,7 @@ public final class DatasetWriter {
         } catch (NoSuchFileException e) {
             // assembled by a writer that stopped before recording it
         }
-        return sha256(shard);
-    }
-
-    static String sha256(Path file) throws IOException {
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JDK", e);
-        }
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-        }
-        return HexFormat.of().formatHex(digest.digest());
+        return Sha256.of(shard);
     }
 
     /** Writes a file whole under a temporary name, then renames it over the target. */

@@ -1,5 +1,6 @@
 package dev.genaug.domain.dataset;
 
+import dev.genaug.domain.files.Sha256;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -7,8 +8,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
@@ -29,11 +28,7 @@ public final class ShardWriter implements AutoCloseable {
         // A name of its own: two writers of the same shard (a redelivered batch) never share a file.
         this.partial =
                 target.resolveSibling("." + target.getFileName() + "." + java.util.UUID.randomUUID() + ".partial");
-        try {
-            this.sha256 = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JDK", e);
-        }
+        this.sha256 = Sha256.newDigest();
         OutputStream out = new DigestOutputStream(
                 Files.newOutputStream(
                         partial,
@@ -69,7 +64,7 @@ public final class ShardWriter implements AutoCloseable {
 
     /** Hex SHA-256 of the finished shard; valid after {@link #close()}. */
     public String sha256() {
-        return HexFormat.of().formatHex(sha256.digest());
+        return Sha256.hex(sha256);
     }
 
     @Override

@@ -1,6 +1,5 @@
 package dev.genaug.domain.encoding;
 
-import dev.genaug.api.common.v1.ModelRef;
 import dev.genaug.api.encoder.v1.EncodeRequest;
 import dev.genaug.api.encoder.v1.EncodeResponse;
 import dev.genaug.api.model.v1.ImageSpec;
@@ -77,7 +76,7 @@ public final class Encoding {
                         new FloatTensor(new long[] {n, spec.getChannels(), spec.getHeight(), spec.getWidth()}, batch)),
                 outputs);
         EncodeResponse.Builder response = EncodeResponse.newBuilder()
-                .setModel(ModelRef.newBuilder().setName(model.name()).setVersion(Long.toString(model.version())))
+                .setModel(model.ref())
                 .setMean(Tensors.fp32(out.get(mean).data(), out.get(mean).shape()));
         if (!logVariance.isEmpty()) {
             response.setLogVariance(Tensors.fp32(

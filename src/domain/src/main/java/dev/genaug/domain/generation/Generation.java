@@ -2,7 +2,6 @@ package dev.genaug.domain.generation;
 
 import com.google.protobuf.UnsafeByteOperations;
 import dev.genaug.api.common.v1.Image;
-import dev.genaug.api.common.v1.ModelRef;
 import dev.genaug.api.events.v1.GeneratedBatch;
 import dev.genaug.api.events.v1.LatentBatch;
 import dev.genaug.api.generator.v1.GenerateRequest;
@@ -125,7 +124,7 @@ public final class Generation {
                 c.dimension(),
                 outputs);
         GenerateResponse.Builder response =
-                GenerateResponse.newBuilder().setModel(ref(c.model())).setOffset(start);
+                GenerateResponse.newBuilder().setModel(c.model().ref()).setOffset(start);
         if (wantImage) {
             GeneratedOutputs.addImages(response, out.get(imageName), request.getImageEncoding(), manifest.getImage());
         }
@@ -141,13 +140,6 @@ public final class Generation {
         String latentName = model.manifest().getTensorsOrDefault("latent", "z");
         return backend.infer(
                 model, Map.of(latentName, new FloatTensor(new long[] {rows, dimension}, latents)), outputs);
-    }
-
-    private static ModelRef ref(ResolvedModel model) {
-        return ModelRef.newBuilder()
-                .setName(model.name())
-                .setVersion(Long.toString(model.version()))
-                .build();
     }
 
     /** Generates one Kafka batch as PNG images; throws what the job must fail with. */
@@ -170,7 +162,7 @@ public final class Generation {
                 .setRange(batch.getRange())
                 .addAllProvenance(batch.getProvenanceList())
                 .setJob(batch.getJob())
-                .setModel(ref(model))
+                .setModel(model.ref())
                 .setModelSha256(hashes.sha256(model));
         for (byte[] png : GeneratedOutputs.pngs(images, model.manifest().getImage())) {
             out.addImages(Image.newBuilder()

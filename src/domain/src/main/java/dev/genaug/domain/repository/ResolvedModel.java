@@ -1,5 +1,6 @@
 package dev.genaug.domain.repository;
 
+import dev.genaug.api.common.v1.ModelRef;
 import dev.genaug.api.inference.ModelConfig;
 import dev.genaug.api.model.v1.ModelManifest;
 import dev.genaug.domain.error.FailedPreconditionException;
@@ -10,6 +11,14 @@ public record ResolvedModel(ModelEntry entry, long version) {
 
     public String name() {
         return entry.name();
+    }
+
+    /** The reference naming this version, for responses and provenance. */
+    public ModelRef ref() {
+        return ModelRef.newBuilder()
+                .setName(name())
+                .setVersion(Long.toString(version))
+                .build();
     }
 
     public ModelConfig config() {

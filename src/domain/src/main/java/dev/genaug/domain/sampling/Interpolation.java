@@ -13,12 +13,31 @@ public final class Interpolation implements LatentOperator {
     private final float[] to;
     private final int steps;
     private final boolean spherical;
+    // The path's geometry, the same for every point: the ends' norms, the angle between them, and
+    // whether the path is straight (lerp asked for, or ends too close to (anti)parallel for slerp).
+    private final double normFrom;
+    private final double normTo;
+    private final double omega;
+    private final double sinOmega;
+    private final boolean straight;
 
     private Interpolation(float[] from, float[] to, int steps, boolean spherical) {
         this.from = from;
         this.to = to;
         this.steps = steps;
         this.spherical = spherical;
+        normFrom = norm(from);
+        normTo = norm(to);
+        double cos = 0;
+        if (normFrom > 0 && normTo > 0) {
+            for (int j = 0; j < from.length; j++) {
+                cos += from[j] * (double) to[j];
+            }
+            cos /= normFrom * normTo;
+        }
+        omega = Math.acos(Math.max(-1, Math.min(1, cos)));
+        sinOmega = Math.sin(omega);
+        straight = !spherical || normFrom == 0 || normTo == 0 || sinOmega < 1e-6;
     }
 
     public static Interpolation create(
@@ -33,7 +52,8 @@ public final class Interpolation implements LatentOperator {
                 from.clone(), to.clone(), steps, method != InterpolationMethod.INTERPOLATION_METHOD_LERP);
     }
 
-    public int steps() {
+    @Override
+    public long length() {
         return steps;
     }
 
@@ -51,29 +71,18 @@ public final class Interpolation implements LatentOperator {
     public void pointInto(long seed, long index, float[] out, int offset) {
         double t = index / (double) (steps - 1);
         int d = from.length;
-        double na = norm(from);
-        double nb = norm(to);
-        double cos = 0;
-        if (na > 0 && nb > 0) {
-            for (int j = 0; j < d; j++) {
-                cos += from[j] * (double) to[j];
-            }
-            cos /= na * nb;
-        }
-        double omega = Math.acos(Math.max(-1, Math.min(1, cos)));
-        double sin = Math.sin(omega);
-        if (!spherical || na == 0 || nb == 0 || sin < 1e-6) {
+        if (straight) {
             for (int j = 0; j < d; j++) {
                 out[offset + j] = (float) ((1 - t) * from[j] + t * to[j]);
             }
             return;
         }
         // Along the great circle of the unit directions, with the norm interpolated linearly.
-        double wa = Math.sin((1 - t) * omega) / sin;
-        double wb = Math.sin(t * omega) / sin;
-        double length = (1 - t) * na + t * nb;
+        double wa = Math.sin((1 - t) * omega) / sinOmega;
+        double wb = Math.sin(t * omega) / sinOmega;
+        double length = (1 - t) * normFrom + t * normTo;
         for (int j = 0; j < d; j++) {
-            out[offset + j] = (float) (length * (wa * from[j] / na + wb * to[j] / nb));
+            out[offset + j] = (float) (length * (wa * from[j] / normFrom + wb * to[j] / normTo));
         }
     }
 

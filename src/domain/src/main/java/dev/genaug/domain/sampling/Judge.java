@@ -3,6 +3,7 @@ package dev.genaug.domain.sampling;
 import dev.genaug.domain.inference.FloatTensor;
 import dev.genaug.domain.inference.InferenceBackend;
 import dev.genaug.domain.repository.ResolvedModel;
+import dev.genaug.domain.tensor.ImageCodec;
 import java.util.List;
 import java.util.Map;
 
@@ -39,12 +40,8 @@ public final class Judge {
             FloatTensor images = backend.infer(
                             generator, Map.of(z, new FloatTensor(new long[] {n, d}, part)), List.of(image))
                     .get(image);
-            float[] px = images.data();
-            float scale = 255f / (max - min);
-            for (int i = 0; i < px.length; i++) {
-                float q = Math.round(Math.min(255f, Math.max(0f, (px[i] - min) * scale)));
-                px[i] = min + q / scale;
-            }
+            float[] quantised = ImageCodec.fromUint8(ImageCodec.toUint8(images.data(), min, max), min, max);
+            images = new FloatTensor(images.shape(), quantised);
             String in = classifier.manifest().getTensorsOrDefault("image", "image");
             String probs = classifier.manifest().getTensorsOrDefault("probabilities", "probabilities");
             FloatTensor p = backend.infer(classifier, Map.of(in, images), List.of(probs))
@@ -60,14 +57,19 @@ public final class Judge {
         int k = classNames().size();
         int[] out = new int[rows];
         for (int i = 0; i < rows; i++) {
-            int best = 0;
-            for (int c = 1; c < k; c++) {
-                if (p[i * k + c] > p[i * k + best]) {
-                    best = c;
-                }
-            }
-            out[i] = best;
+            out[i] = argmax(p, i, k);
         }
         return out;
+    }
+
+    /** The most probable of the {@code k} classes of row {@code row} of row-major probabilities. */
+    public static int argmax(float[] probabilities, int row, int k) {
+        int best = 0;
+        for (int c = 1; c < k; c++) {
+            if (probabilities[row * k + c] > probabilities[row * k + best]) {
+                best = c;
+            }
+        }
+        return best;
     }
 }

@@ -15,6 +15,11 @@ public interface LatentOperator {
     /** Writes latent {@code index} into {@code out[offset .. offset + dimension)}. */
     void pointInto(long seed, long index, float[] out, int offset);
 
+    /** How many indices the operator has: a path's steps; unbounded for random draws. */
+    default long length() {
+        return Long.MAX_VALUE;
+    }
+
     /** The parameters as provenance text, in a fixed order. */
     Map<String, String> parameters();
 

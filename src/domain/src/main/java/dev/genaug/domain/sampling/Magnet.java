@@ -54,7 +54,6 @@ public final class Magnet implements LatentOperator {
     /**
      * Builds the weighted pool.
      *
-     * @param imageOutput the generator's image output name
      * @param poolSize prior latents weighed, >= 1
      * @param topK singular values in the volume, 1..d
      * @param epsilon finite-difference step in latent units, > 0
@@ -63,8 +62,6 @@ public final class Magnet implements LatentOperator {
     public static Magnet build(
             InferenceBackend backend,
             ResolvedModel generator,
-            String latentInput,
-            String imageOutput,
             long seed,
             int poolSize,
             int topK,
@@ -72,6 +69,8 @@ public final class Magnet implements LatentOperator {
             int batchLatents,
             String fieldPrefix) {
         int d = generator.manifest().getLatent().getDimension();
+        String latentInput = generator.manifest().getTensorsOrDefault("latent", "z");
+        String imageOutput = generator.manifest().getTensorsOrDefault("image", "image");
         if (poolSize < 1) {
             throw new InvalidArgumentException(fieldPrefix + "pool_size", "must be >= 1, got " + poolSize);
         }

@@ -99,11 +99,7 @@ public final class Sampling {
                         : operator(request, dimension);
             default -> operator(request, dimension);
         };
-        long steps = switch (operator) {
-            case Interpolation i -> i.steps();
-            case Walk w -> w.steps();
-            default -> Long.MAX_VALUE;
-        };
+        long steps = operator.length();
         if (Long.compareUnsigned(request.getStartIndex(), steps) >= 0
                 || request.getStartIndex() + request.getCount() > steps) {
             throw new InvalidArgumentException(
@@ -192,17 +188,7 @@ public final class Sampling {
         if (cached != null) {
             return cached;
         }
-        Magnet built = Magnet.build(
-                backend,
-                model,
-                model.manifest().getTensorsOrDefault("latent", "z"),
-                model.manifest().getTensorsOrDefault("image", "image"),
-                r.getSeed(),
-                pool,
-                topK,
-                epsilon,
-                8,
-                "magnet.");
+        Magnet built = Magnet.build(backend, model, r.getSeed(), pool, topK, epsilon, 8, "magnet.");
         pools.put(key, built);
         return built;
     }
@@ -255,10 +241,7 @@ public final class Sampling {
         int dimension = model.manifest().getLatent().getDimension();
         PriorSampler sampler = PriorSampler.create(dimension, job.getTruncationPsi(), 0f, "job.");
         int batchSize = job.getBatchSize() > 0 ? job.getBatchSize() : defaultBatchSize;
-        ModelRef resolved = ModelRef.newBuilder()
-                .setName(model.name())
-                .setVersion(Long.toString(model.version()))
-                .build();
+        ModelRef resolved = model.ref();
         long total = job.getCount();
         return new Iterator<>() {
             long next = 0;

@@ -65,7 +65,8 @@ public final class Walk implements LatentOperator {
         return new Walk(origin.clone(), sum, alphaMin, alphaMax, steps);
     }
 
-    public int steps() {
+    @Override
+    public long length() {
         return steps;
     }
 

@@ -89,7 +89,7 @@ class MagnetTest {
         // Volume 2 on the half z_0 > 0 and 1 elsewhere, whatever k: 2/3 of the samples go there
         // (the prior would put 1/2 there).
         for (int k : new int[] {1, D}) {
-            Magnet magnet = Magnet.build(PIECEWISE_LINEAR, generator, "z", "image", 5, 4000, k, 0.001f, 16, "");
+            Magnet magnet = Magnet.build(PIECEWISE_LINEAR, generator, 5, 4000, k, 0.001f, 16, "");
             int off = 0;
             for (double v : magnet.logVolumes()) {
                 off += Math.min(Math.abs(v), Math.abs(v - Math.log(2))) > 1e-3 ? 1 : 0;
@@ -99,18 +99,17 @@ class MagnetTest {
                     .isLessThan(10);
             assertThat(shareOfScaledRegion(magnet, 5, 6000)).as("top-k %d", k).isCloseTo(2 / 3.0, within(0.03));
         }
-        assertThat(shareOfScaledRegion(
-                        Magnet.build(PIECEWISE_LINEAR, generator, "z", "image", 5, 4000, 1, 0.001f, 16, ""), 6, 6000))
+        assertThat(shareOfScaledRegion(Magnet.build(PIECEWISE_LINEAR, generator, 5, 4000, 1, 0.001f, 16, ""), 6, 6000))
                 .isGreaterThan(0.6);
     }
 
     @Test
     void shouldGiveTheSameSamplesWhateverTheSplit() {
-        Magnet magnet = Magnet.build(PIECEWISE_LINEAR, generator, "z", "image", 9, 500, 2, 0.01f, 7, "");
+        Magnet magnet = Magnet.build(PIECEWISE_LINEAR, generator, 9, 500, 2, 0.01f, 7, "");
         float[] whole = magnet.points(9, 0, 40);
         float[] tail = magnet.points(9, 25, 15);
         assertThat(java.util.Arrays.copyOfRange(whole, 25 * D, 40 * D)).containsExactly(tail);
-        assertThat(Magnet.build(PIECEWISE_LINEAR, generator, "z", "image", 9, 500, 2, 0.01f, 100, "")
+        assertThat(Magnet.build(PIECEWISE_LINEAR, generator, 9, 500, 2, 0.01f, 100, "")
                         .points(9, 0, 40))
                 .as("another generator batch size")
                 .containsExactly(whole);
@@ -118,12 +117,12 @@ class MagnetTest {
 
     @Test
     void shouldNameBadParameters() {
-        assertThatThrownBy(() -> Magnet.build(PIECEWISE_LINEAR, generator, "z", "image", 1, 10, 5, 0.01f, 8, "magnet."))
+        assertThatThrownBy(() -> Magnet.build(PIECEWISE_LINEAR, generator, 1, 10, 5, 0.01f, 8, "magnet."))
                 .isInstanceOf(InvalidArgumentException.class)
                 .hasMessageStartingWith("magnet.top_k: must be in 1..4");
-        assertThatThrownBy(() -> Magnet.build(PIECEWISE_LINEAR, generator, "z", "image", 1, 0, 2, 0.01f, 8, "magnet."))
+        assertThatThrownBy(() -> Magnet.build(PIECEWISE_LINEAR, generator, 1, 0, 2, 0.01f, 8, "magnet."))
                 .hasMessageStartingWith("magnet.pool_size:");
-        assertThatThrownBy(() -> Magnet.build(PIECEWISE_LINEAR, generator, "z", "image", 1, 10, 2, 0f, 8, "magnet."))
+        assertThatThrownBy(() -> Magnet.build(PIECEWISE_LINEAR, generator, 1, 10, 2, 0f, 8, "magnet."))
                 .hasMessageStartingWith("magnet.epsilon:");
     }
 }

@@ -11,7 +11,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class PngEncoderTest {
     @ParameterizedTest
     @ValueSource(ints = {1, 3, 4})
-    void shouldDecodeToTheSamePixelsWithAnyReader(int channels) {
+    void shouldDecodeToTheSamePixelsWithTheJdkReader(int channels) {
         byte[] chw = new byte[channels * 13 * 7];
         new Random(channels).nextBytes(chw);
         byte[] png = PngEncoder.encode(chw, channels, 13, 7);

@@ -1,0 +1,43 @@
+package dev.genaug.cli;
+
+import dev.genaug.api.model.v1.ImageSpec;
+import dev.genaug.domain.inference.FloatTensor;
+import dev.genaug.domain.inference.InferenceBackend;
+import dev.genaug.domain.repository.ResolvedModel;
+import dev.genaug.domain.tensor.ImageCodec;
+import java.util.List;
+import java.util.Map;
+
+/** Renders of the reference dataset through an encoder, in this process (the CLI's own tools). */
+final class RenderEncoding {
+    private static final int CHUNK = 256;
+
+    private RenderEncoding() {}
+
+    /**
+     * Posterior means of images given as planar 8-bit RGB, row-major [images, d].
+     *
+     * @param rgb each image as the renderer gives it ({@code ShapesParts.Sample.rgb()})
+     */
+    static float[] encode(InferenceBackend backend, ResolvedModel encoder, List<byte[]> rgb) {
+        ImageSpec spec = encoder.manifest().getImage();
+        String in = encoder.manifest().getTensorsOrDefault("image", "image");
+        String mean = encoder.manifest().getTensorsOrDefault("mean", "mu");
+        int pixels = spec.getChannels() * spec.getHeight() * spec.getWidth();
+        int d = encoder.manifest().getLatent().getDimension();
+        float[] out = new float[rgb.size() * d];
+        for (int s = 0; s < rgb.size(); s += CHUNK) {
+            int rows = Math.min(CHUNK, rgb.size() - s);
+            float[] x = new float[rows * pixels];
+            for (int i = 0; i < rows; i++) {
+                float[] px = ImageCodec.fromUint8(rgb.get(s + i), spec.getValueMin(), spec.getValueMax());
+                System.arraycopy(px, 0, x, i * pixels, pixels);
+            }
+            long[] shape = {rows, spec.getChannels(), spec.getHeight(), spec.getWidth()};
+            FloatTensor mu = backend.infer(encoder, Map.of(in, new FloatTensor(shape, x)), List.of(mean))
+                    .get(mean);
+            System.arraycopy(mu.data(), 0, out, s * d, rows * d);
+        }
+        return out;
+    }
+}
