@@ -6,11 +6,15 @@ import dev.genaug.api.labeller.v1.LabellerService;
 import dev.genaug.api.labeller.v1.TrainProgress;
 import dev.genaug.api.labeller.v1.TrainRequest;
 import dev.genaug.domain.labelling.Labelling;
+import dev.genaug.domain.repository.ResolvedModel;
+import dev.genaug.service.GrpcStatusMapper;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.inject.Inject;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** gRPC adapter of {@link Labelling}. */
 @GrpcService
@@ -18,21 +22,39 @@ public class LabellerGrpcService implements LabellerService {
     @Inject
     Labelling labelling;
 
+    /**
+     * Validates first (so a bad request fails before anything runs), then trains on a worker
+     * thread, streaming one message per member epoch; a caller that goes away cancels the training.
+     */
     @Override
-    @Blocking
     public Multi<TrainProgress> train(TrainRequest request) {
-        return Multi.createFrom().emitter(emitter -> {
-            labelling.train(request);
-            emitter.complete();
-        });
+        return Multi.createFrom()
+                .<TrainProgress>emitter(emitter -> {
+                    AtomicBoolean gone = new AtomicBoolean();
+                    emitter.onTermination(() -> gone.set(true));
+                    try {
+                        ResolvedModel labeller = labelling.train(
+                                request,
+                                (member, epoch, loss) -> emitter.emit(TrainProgress.newBuilder()
+                                        .setMember(member)
+                                        .setEpoch(epoch)
+                                        .setLoss(loss)
+                                        .build()),
+                                gone::get);
+                        emitter.emit(TrainProgress.newBuilder()
+                                .setLabeller(labeller.ref())
+                                .build());
+                        emitter.complete();
+                    } catch (RuntimeException e) {
+                        emitter.fail(GrpcStatusMapper.toException(e));
+                    }
+                })
+                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
     }
 
     @Override
     @Blocking
     public Uni<LabelResponse> label(LabelRequest request) {
-        return Uni.createFrom().item(() -> {
-            labelling.label(request);
-            return LabelResponse.getDefaultInstance();
-        });
+        return Uni.createFrom().item(() -> labelling.label(request));
     }
 }

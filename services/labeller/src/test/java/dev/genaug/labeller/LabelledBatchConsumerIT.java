@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /** The labeller consuming labelled latent batches and reporting through a real broker. */
 @QuarkusTest
-@QuarkusTestResource(ToyModelRepository.class)
+@QuarkusTestResource(value = ToyModelRepository.class, restrictToAnnotatedClass = true)
 @QuarkusTestResource(KafkaTestResource.class)
 class LabelledBatchConsumerIT {
     private final TopicProbe probe = new TopicProbe(SharedKafka.bootstrapServers());

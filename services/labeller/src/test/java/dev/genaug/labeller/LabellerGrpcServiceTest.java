@@ -28,7 +28,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
-@QuarkusTestResource(ToyModelRepository.class)
+@QuarkusTestResource(value = ToyModelRepository.class, restrictToAnnotatedClass = true)
 @QuarkusTestResource(KafkaTestResource.class)
 class LabellerGrpcServiceTest {
     @TestHTTPResource("/")
@@ -99,10 +99,10 @@ class LabellerGrpcServiceTest {
     }
 
     @Test
-    void shouldAnswerUnimplementedForAValidTrainingRequest() {
-        Status s = train(train().build());
-        assertThat(s.getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
-        assertThat(s.getDescription()).contains("cannot train labellers yet");
+    void shouldRefuseANameTakenByAnotherModel() {
+        Status s = train(train().setLabellerName("toy-encoder").build());
+        assertThat(s.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+        assertThat(s.getDescription()).startsWith("labeller_name: 'toy-encoder'");
     }
 
     @Test

@@ -8,7 +8,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import java.util.List;
 
 @QuarkusTest
-@QuarkusTestResource(ToyModelRepository.class)
+@QuarkusTestResource(value = ToyModelRepository.class, restrictToAnnotatedClass = true)
 @QuarkusTestResource(KafkaTestResource.class)
 class LabellerInfrastructureTest extends ServiceInfrastructureContract {
     @Override

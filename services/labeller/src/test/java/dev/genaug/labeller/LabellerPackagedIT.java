@@ -7,6 +7,6 @@ import io.quarkus.test.junit.QuarkusIntegrationTest;
 
 /** The same contract against the packaged application (quarkus-run.jar in its own process). */
 @QuarkusIntegrationTest
-@QuarkusTestResource(ToyModelRepository.class)
+@QuarkusTestResource(value = ToyModelRepository.class, restrictToAnnotatedClass = true)
 @QuarkusTestResource(KafkaTestResource.class)
 class LabellerPackagedIT extends LabellerInfrastructureTest {}

@@ -44,7 +44,7 @@ import picocli.CommandLine.Option;
         name = "bench",
         mixinStandardHelpOptions = true,
         description = "Benchmarks.",
-        subcommands = {BenchCommand.Generate.class, PipelineBench.class})
+        subcommands = {BenchCommand.Generate.class, PipelineBench.class, LabellerBench.class})
 final class BenchCommand {
 
     /** Latency and throughput of one way of generating. */

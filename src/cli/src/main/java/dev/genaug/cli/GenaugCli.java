@@ -18,7 +18,8 @@ import picocli.CommandLine.Command;
             CalibrateCommand.class,
             TopicsCommand.class,
             DatasetCommand.class,
-            BenchCommand.class
+            BenchCommand.class,
+            LabellerCommand.class
         })
 public final class GenaugCli {
     // grpc-java logs through java.util.logging; its start-up notes are not for users. Held here

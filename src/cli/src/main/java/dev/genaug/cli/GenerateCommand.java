@@ -63,6 +63,16 @@ final class GenerateCommand implements Callable<Integer> {
             description = "Samples per Kafka batch; 0 means the sampler's default. Never changes the samples.")
     int batchSize;
 
+    @Option(
+            names = "--labeller",
+            description = "Label every sample with this labeller (adds {key}.mask.png and the uncertainty).")
+    String labeller;
+
+    @Option(
+            names = "--drop-fraction",
+            description = "Labelled jobs: share of the most uncertain samples to drop, in [0, 1) (default 0.1).")
+    Float dropFraction;
+
     @Option(names = "--output-topic", description = "Also publish every sample to this Kafka topic.")
     String outputTopic;
 
@@ -87,8 +97,7 @@ final class GenerateCommand implements Callable<Integer> {
         AtomicReference<DatasetServiceGrpc.DatasetServiceBlockingStub> client = new AtomicReference<>();
         Thread onInterrupt = new Thread(() -> cancel(client.get(), jobId.get()), "genaug-generate-cancel");
         Runtime.getRuntime().addShutdownHook(onInterrupt);
-        try (StackConnection stack =
-                StackConnection.open(gateway, List.of("sampler", "generator", "gateway"), models, "generate", log)) {
+        try (StackConnection stack = StackConnection.open(gateway, services(), models, "generate", log)) {
             return run(stack.channel(), target, jobId, client);
         } catch (IllegalStateException e) {
             log.println("genaug generate: " + e.getMessage());
@@ -100,6 +109,13 @@ final class GenerateCommand implements Callable<Integer> {
                 // Ctrl-C: the hook is running.
             }
         }
+    }
+
+    /** What the embedded stack needs for this job: a labeller generates and labels labelled jobs. */
+    private List<String> services() {
+        return labeller == null
+                ? List.of("sampler", "generator", "gateway")
+                : List.of("sampler", "labeller", "gateway");
     }
 
     private int run(
@@ -119,6 +135,12 @@ final class GenerateCommand implements Callable<Integer> {
                 .setOutput(target.toString());
         if (outputTopic != null) {
             job.setOutputTopic(outputTopic);
+        }
+        if (labeller != null) {
+            job.setLabeller(ModelRef.newBuilder().setName(labeller));
+        }
+        if (dropFraction != null) {
+            job.setDropFraction(dropFraction);
         }
         String id;
         try {
@@ -155,6 +177,19 @@ final class GenerateCommand implements Callable<Integer> {
             return 1;
         }
         double seconds = LocalStack.seconds(started);
+        if (labeller != null) {
+            try {
+                var manifest = dev.genaug.api.dataset.v1.DatasetManifest.newBuilder();
+                com.google.protobuf.util.JsonFormat.parser()
+                        .ignoringUnknownFields()
+                        .merge(java.nio.file.Files.readString(target.resolve("manifest.json")), manifest);
+                System.out.printf(
+                        "labelled by %s: %d samples kept, %d dropped as the most uncertain%n",
+                        labeller, manifest.getSamples(), manifest.getDropped());
+            } catch (java.io.IOException e) {
+                log.println("genaug generate: cannot read the manifest: " + e.getMessage());
+            }
+        }
         System.out.printf(
                 "%d samples in %.1f s (%.0f samples/s)%n  dataset  %s%n  manifest %s%n  preview  %s%n",
                 count,

@@ -147,6 +147,18 @@ public final class OnnxBackend implements InferenceBackend {
     }
 
     @Override
+    public void release(ResolvedModel model) {
+        OrtSession s = sessions.remove(new Key(model.name(), model.version()));
+        if (s != null) {
+            try {
+                s.close();
+            } catch (OrtException e) {
+                LOG.warning("closing the session of " + model.name() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    @Override
     public void close() {
         for (OrtSession s : sessions.values()) {
             try {

@@ -1,5 +1,6 @@
 package dev.genaug.service;
 
+import dev.genaug.domain.error.CancelledException;
 import dev.genaug.domain.error.CapabilityMissingException;
 import dev.genaug.domain.error.FailedPreconditionException;
 import dev.genaug.domain.error.GenaugException;
@@ -38,6 +39,7 @@ public final class GrpcStatusMapper {
                 case UnavailableException e -> Status.UNAVAILABLE;
                 case FailedPreconditionException e -> Status.FAILED_PRECONDITION;
                 case CapabilityMissingException e -> Status.UNIMPLEMENTED;
+                case CancelledException e -> Status.CANCELLED;
             };
             return code.withDescription(g.getMessage());
         }

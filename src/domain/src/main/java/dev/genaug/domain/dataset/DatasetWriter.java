@@ -281,8 +281,17 @@ public final class DatasetWriter {
                         .setRange(dev.genaug.api.common.v1.SampleRange.newBuilder()
                                 .setStart(batch.getRange().getStart() + from)
                                 .setCount(to - from));
+                boolean labelled = batch.getMasksCount() > 0;
+                if (labelled) {
+                    piece.setLabeller(batch.getLabeller());
+                }
                 for (int i = from; i < to; i++) {
                     piece.addImages(batch.getImages(i)).addProvenance(batch.getProvenance(i));
+                    if (labelled) {
+                        piece.addMasks(batch.getMasks(i))
+                                .addUncertainty(batch.getUncertainty(i))
+                                .addDropped(batch.getDropped(i));
+                    }
                 }
                 replace(
                         dir.resolve(pieceName(batch.getRange().getStart() + from, to - from)),
@@ -311,6 +320,8 @@ public final class DatasetWriter {
         }
         long first = shard * size;
         byte[][] images = new byte[expected][];
+        byte[][] masks = new byte[expected][];
+        boolean[] dropped = new boolean[expected];
         byte[][] metadata = new byte[expected][];
         int present = 0;
         for (Piece piece : pieces) {
@@ -327,10 +338,14 @@ public final class DatasetWriter {
                     continue; // overlapping pieces hold the same sample
                 }
                 images[slot] = samples.getImages(i).getPng().toByteArray();
-                metadata[slot] = json(SampleMetadata.newBuilder()
-                        .setKey(key(index))
-                        .setProvenance(samples.getProvenance(i))
-                        .build());
+                SampleMetadata.Builder meta =
+                        SampleMetadata.newBuilder().setKey(key(index)).setProvenance(samples.getProvenance(i));
+                if (samples.getMasksCount() > 0) {
+                    masks[slot] = samples.getMasks(i).getPng().toByteArray();
+                    dropped[slot] = samples.getDropped(i);
+                    meta.setLabeller(samples.getLabeller()).setUncertainty(samples.getUncertainty(i));
+                }
+                metadata[slot] = json(meta.build());
                 present++;
             }
         }
@@ -338,16 +353,25 @@ public final class DatasetWriter {
             return;
         }
         ShardWriter writer = new ShardWriter(target);
+        int written = 0;
         try (writer) {
             for (int slot = 0; slot < expected; slot++) {
+                if (dropped[slot]) {
+                    continue; // the uncertainty filter's decision: counted in the manifest
+                }
                 String key = key(first + slot);
                 writer.add(key, "png", images[slot]);
+                if (masks[slot] != null) {
+                    writer.add(key, "mask.png", masks[slot]);
+                }
                 writer.add(key, "json", metadata[slot]);
                 writer.sampleDone();
+                written++;
             }
         }
-        // The checksum computed while writing, for the manifest (which otherwise reads the shard again).
-        replace(digestFile(target), writer.sha256().getBytes(StandardCharsets.US_ASCII));
+        // The checksum computed while writing and the samples kept, for the manifest (which
+        // otherwise reads the shard again).
+        replace(digestFile(target), (writer.sha256() + " " + written).getBytes(StandardCharsets.US_ASCII));
         deleteTree(dir);
     }
 
@@ -373,32 +397,41 @@ public final class DatasetWriter {
                 }
             }
             int size = shardSize(job);
-            DatasetManifest.Builder manifest = DatasetManifest.newBuilder()
-                    .setFormatVersion(1)
-                    .setJob(job)
-                    .setSamples(job.getCount())
-                    .setKeyDigits(KEY_DIGITS);
+            DatasetManifest.Builder manifest =
+                    DatasetManifest.newBuilder().setFormatVersion(1).setJob(job).setKeyDigits(KEY_DIGITS);
             List<byte[]> previewImages = new ArrayList<>();
+            long kept = 0;
             for (long shard = 0; shard < shardCount(job); shard++) {
                 Path file = out.resolve(shardName(shard));
+                ShardFacts facts = shardFacts(file);
+                kept += facts.samples();
                 manifest.addShards(ShardEntry.newBuilder()
                         .setName(shardName(shard))
                         .setFirstIndex(shard * size)
-                        .setSamples(samplesIn(job, shard, size))
+                        .setSamples((int) facts.samples())
                         .setBytes(Files.size(file))
-                        .setSha256(shardDigest(file)));
+                        .setSha256(facts.sha256()));
                 if (previewImages.size() < PREVIEW_SAMPLES) {
                     readImages(file, PREVIEW_SAMPLES - previewImages.size(), previewImages);
                 }
             }
+            manifest.setSamples(kept).setDropped(job.getCount() - kept);
             if (batch.hasModel()) {
                 manifest.addModels(ModelUse.newBuilder()
                         .setRole("generator")
                         .setModel(batch.getModel())
                         .setSha256(batch.getModelSha256()));
             }
-            replace(out.resolve(PREVIEW), PreviewGrid.of(previewImages, PREVIEW_COLUMNS));
-            manifest.setPreview(PREVIEW);
+            if (batch.hasLabeller()) {
+                manifest.addModels(ModelUse.newBuilder()
+                        .setRole("labeller")
+                        .setModel(batch.getLabeller())
+                        .setSha256(batch.getLabellerSha256()));
+            }
+            if (!previewImages.isEmpty()) { // empty only when the filter dropped every sample
+                replace(out.resolve(PREVIEW), PreviewGrid.of(previewImages, PREVIEW_COLUMNS));
+                manifest.setPreview(PREVIEW);
+            }
             replace(out.resolve(MANIFEST), print(MANIFEST_JSON, manifest).getBytes(StandardCharsets.UTF_8));
             deleteTree(out.resolve(STAGING));
             for (long shard = 0; shard < shardCount(job); shard++) {
@@ -408,35 +441,58 @@ public final class DatasetWriter {
         }
     }
 
+    /** Up to limit preview pictures of a shard: each image, or its mask overlay when labelled. */
     private static void readImages(Path shard, int limit, List<byte[]> into) throws IOException {
         try (InputStream in = Files.newInputStream(shard);
                 TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
             int taken = 0;
+            byte[] image = null;
             TarArchiveEntry entry;
             while (taken < limit && (entry = tar.getNextEntry()) != null) {
-                if (entry.getName().endsWith(".png")) {
-                    into.add(tar.readAllBytes());
+                String name = entry.getName();
+                if (name.endsWith(".mask.png") && image != null) {
+                    into.add(MaskOverlay.of(image, tar.readAllBytes()));
+                    image = null;
+                    taken++;
+                } else if (name.endsWith(".png")) {
+                    image = tar.readAllBytes();
+                } else if (name.endsWith(".json") && image != null) {
+                    into.add(image); // an unlabelled sample
+                    image = null;
                     taken++;
                 }
             }
         }
     }
 
+    private record ShardFacts(String sha256, long samples) {}
+
     private static Path digestFile(Path shard) {
         return shard.resolveSibling("." + shard.getFileName() + ".sha256");
     }
 
-    /** The shard's SHA-256: as recorded when it was assembled, else read from the file. */
-    private static String shardDigest(Path shard) throws IOException {
+    /** The shard's SHA-256 and samples: as recorded when it was assembled, else read from the file. */
+    private static ShardFacts shardFacts(Path shard) throws IOException {
         try {
-            String recorded = Files.readString(digestFile(shard), StandardCharsets.US_ASCII);
-            if (recorded.length() == 64) {
-                return recorded;
+            String[] recorded = Files.readString(digestFile(shard), StandardCharsets.US_ASCII)
+                    .split(" ");
+            if (recorded.length == 2 && recorded[0].length() == 64) {
+                return new ShardFacts(recorded[0], Long.parseLong(recorded[1]));
             }
         } catch (NoSuchFileException e) {
             // assembled by a writer that stopped before recording it
         }
-        return Sha256.of(shard);
+        long samples = 0;
+        try (InputStream in = Files.newInputStream(shard);
+                TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
+            TarArchiveEntry entry;
+            while ((entry = tar.getNextEntry()) != null) {
+                if (entry.getName().endsWith(".json")) {
+                    samples++;
+                }
+            }
+        }
+        return new ShardFacts(Sha256.of(shard), samples);
     }
 
     /** Writes a file whole under a temporary name, then renames it over the target. */

@@ -10,7 +10,8 @@ public abstract sealed class GenaugException extends RuntimeException
                 ResourceExhaustedException,
                 UnavailableException,
                 FailedPreconditionException,
-                CapabilityMissingException {
+                CapabilityMissingException,
+                CancelledException {
 
     protected GenaugException(String message) {
         super(message);

@@ -82,6 +82,11 @@ public final class DynamicBatcher implements InferenceBackend {
     }
 
     @Override
+    public void release(ResolvedModel model) {
+        backend.release(model);
+    }
+
+    @Override
     public String name() {
         return backend.name();
     }

@@ -21,6 +21,9 @@ public interface InferenceBackend extends AutoCloseable {
      */
     Map<String, FloatTensor> infer(ResolvedModel model, Map<String, FloatTensor> inputs, List<String> outputs);
 
+    /** Frees what the backend holds for a model (its session), e.g. a scratch model about to be deleted. */
+    default void release(ResolvedModel model) {}
+
     /** Short name for logs and metrics, e.g. "onnx" or "triton". */
     String name();
 

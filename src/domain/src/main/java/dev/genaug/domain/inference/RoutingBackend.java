@@ -25,6 +25,11 @@ public final class RoutingBackend implements InferenceBackend {
     }
 
     @Override
+    public void release(ResolvedModel model) {
+        backendFor(model.name()).release(model);
+    }
+
+    @Override
     public String name() {
         return "routing";
     }

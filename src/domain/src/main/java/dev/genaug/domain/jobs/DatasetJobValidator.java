@@ -34,6 +34,16 @@ public final class DatasetJobValidator {
         if (!(psi == 0f || (psi > 0f && psi <= 1f))) {
             throw new InvalidArgumentException("job.truncation_psi", "must be in (0, 1] (0 means 1), got " + psi);
         }
+        if (job.hasDropFraction()) {
+            float f = job.getDropFraction();
+            if (!(f >= 0f && f < 1f)) {
+                throw new InvalidArgumentException("job.drop_fraction", "must be in [0, 1), got " + f);
+            }
+            if (job.getLabeller().getName().isEmpty()) {
+                throw new InvalidArgumentException(
+                        "job.drop_fraction", "applies to labelled jobs only: set job.labeller");
+            }
+        }
         if (!job.getOutputTopic().isEmpty()
                 && !TOPIC.matcher(job.getOutputTopic()).matches()) {
             throw new InvalidArgumentException(

@@ -1,28 +1,70 @@
 package dev.genaug.domain.labelling;
 
+import com.google.protobuf.UnsafeByteOperations;
+import dev.genaug.api.common.v1.Image;
+import dev.genaug.api.events.v1.GeneratedBatch;
 import dev.genaug.api.events.v1.LatentBatch;
 import dev.genaug.api.labeller.v1.Annotation;
 import dev.genaug.api.labeller.v1.LabelRequest;
+import dev.genaug.api.labeller.v1.LabelResponse;
 import dev.genaug.api.labeller.v1.TrainRequest;
+import dev.genaug.api.model.v1.FeatureOutput;
 import dev.genaug.api.model.v1.ImageSpec;
+import dev.genaug.api.model.v1.ModelManifest;
 import dev.genaug.api.model.v1.ModelRole;
-import dev.genaug.domain.error.CapabilityMissingException;
+import dev.genaug.domain.error.CancelledException;
 import dev.genaug.domain.error.FailedPreconditionException;
 import dev.genaug.domain.error.InvalidArgumentException;
+import dev.genaug.domain.files.Sha256;
+import dev.genaug.domain.generation.GeneratedOutputs;
+import dev.genaug.domain.inference.FloatTensor;
+import dev.genaug.domain.inference.InferenceBackend;
+import dev.genaug.domain.random.RandomStream;
 import dev.genaug.domain.repository.ModelChecks;
+import dev.genaug.domain.repository.ModelHashes;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
 import dev.genaug.domain.tensor.ChwImage;
 import dev.genaug.domain.tensor.ImageCodec;
 import dev.genaug.domain.tensor.ImageInputs;
 import dev.genaug.domain.tensor.LatentBatches;
+import dev.genaug.domain.tensor.PngEncoder;
+import dev.genaug.domain.tensor.Tensors;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /** DatasetGAN-style labelling: training a labeller from annotations, and applying it. */
 public final class Labelling {
-    private final ModelRepository repository;
+    /**
+     * Pictures per run of a labeller: its intermediate tensors are (members x hidden) channels at
+     * full resolution, 84 MB per picture-batch of 4 for the default ensemble, so small runs keep
+     * memory bounded at no cost in GEMM efficiency (4 x 4096 pixel rows).
+     */
+    public static final int LABEL_CHUNK = 4;
 
-    public Labelling(ModelRepository repository) {
+    /** Prior samples the uncertainty quantiles of a new labeller are measured on. */
+    public static final int REFERENCE_SAMPLES = 256;
+    /** Share of a labelled job dropped when the job does not say. */
+    public static final float DEFAULT_DROP_FRACTION = 0.1f;
+
+    /**
+     * @param maxLabel most latents one Label call may carry (RESOURCE_EXHAUSTED above)
+     * @param threads members trained at once
+     */
+    public record Settings(int maxLabel, int threads) {}
+
+    private final ModelRepository repository;
+    private final InferenceBackend backend;
+    private final Settings settings;
+    private final ModelHashes hashes = new ModelHashes();
+
+    public Labelling(ModelRepository repository, InferenceBackend backend, Settings settings) {
         this.repository = repository;
+        this.backend = backend;
+        this.settings = settings;
     }
 
     /** Checks a training request completely, naming the offending annotation. */
@@ -39,6 +81,17 @@ public final class Labelling {
         }
         ResolvedModel generator =
                 ModelChecks.require(repository, request.getGenerator(), ModelRole.MODEL_ROLE_GENERATOR, "generator");
+        repository.find(request.getLabellerName()).ifPresent(existing -> {
+            ModelManifest m = existing.manifest().orElse(null);
+            if (m == null
+                    || m.getRole() != ModelRole.MODEL_ROLE_LABELLER
+                    || !m.getPairedGenerator().equals(generator.name())
+                    || !m.getClassNamesList().equals(request.getClassNamesList())) {
+                throw new FailedPreconditionException("labeller_name: '" + existing.name()
+                        + "' is already a model of the repository that is not a labeller of '" + generator.name()
+                        + "' with these class names; choose another name");
+            }
+        });
         ImageSpec spec = generator.manifest().getImage();
         int dimension = generator.manifest().getLatent().getDimension();
         for (int i = 0; i < request.getAnnotationsCount(); i++) {
@@ -83,40 +136,361 @@ public final class Labelling {
         return generator;
     }
 
-    public void train(TrainRequest request) {
-        ResolvedModel generator = validate(request);
-        throw new CapabilityMissingException("Train: the request is valid, but this build cannot train labellers yet "
-                + "(it needs the generator's feature maps from an inference backend for '" + generator.name() + "')");
+    /** Progress of a training: one report per member epoch. */
+    public interface TrainListener {
+        void epoch(int member, int epoch, double loss);
     }
 
-    public void label(LabelRequest request) {
+    /**
+     * Trains and registers a labeller. Nothing is registered unless every step succeeds.
+     *
+     * @param cancelled polled between mini-batches; true abandons the training
+     * @return the registered labeller version
+     */
+    public ResolvedModel train(TrainRequest request, TrainListener listener, BooleanSupplier cancelled) {
+        long t0 = System.nanoTime();
+        ResolvedModel generator = validate(request);
+        ModelManifest g = generator.manifest();
+        int d = g.getLatent().getDimension();
+        int n = request.getAnnotationsCount();
+        int h = g.getImage().getHeight();
+        int w = g.getImage().getWidth();
+        float[] latents = annotationLatents(request, generator);
+        byte[] labels = new byte[n * h * w];
+        for (int i = 0; i < n; i++) {
+            ChwImage mask = ImageCodec.decodePng(
+                    request.getAnnotations(i).getLabelPng().toByteArray(),
+                    0f,
+                    255f,
+                    "annotations[" + i + "].label_png");
+            for (int p = 0; p < h * w; p++) {
+                labels[i * h * w + p] = (byte) Math.round(mask.pixels()[p]);
+            }
+        }
+        List<LabellerOnnx.Input> inputs = FeatureSource.inputs(g);
+        FeatureMaps maps = FeatureSource.generate(backend, generator, inputs, latents, n);
+        int classes = request.getClassNamesCount();
+        int[] hidden = request.getHiddenSizesCount() > 0
+                ? request.getHiddenSizesList().stream()
+                        .mapToInt(Integer::intValue)
+                        .toArray()
+                : classes < 32 ? new int[] {128, 32} : new int[] {256, 128};
+        LabellerTrainer.Settings ts = new LabellerTrainer.Settings(
+                request.getEnsembleSize() > 0 ? request.getEnsembleSize() : 10,
+                hidden,
+                request.getMaxEpochs() > 0 ? request.getMaxEpochs() : 100,
+                request.getPatience() > 0 ? request.getPatience() : 50,
+                request.getSeed(),
+                64,
+                1e-3f,
+                settings.threads());
+        double[] lastLoss = new double[ts.ensemble()];
+        Ensemble ensemble = LabellerTrainer.train(
+                maps,
+                labels,
+                classes,
+                ts,
+                (member, epoch, loss) -> {
+                    lastLoss[member] = loss;
+                    listener.epoch(member, epoch, loss);
+                },
+                cancelled);
+        byte[] onnx = LabellerOnnx.export(ensemble, inputs, h, w, "genaug");
+        float[] quantiles = referenceQuantiles(onnx, inputs, generator, cancelled);
+        ModelManifest.Builder manifest = ModelManifest.newBuilder()
+                .setFormatVersion(1)
+                .setRole(ModelRole.MODEL_ROLE_LABELLER)
+                .setDescription("DatasetGAN-style labeller of '" + generator.name() + "': an ensemble of "
+                        + ts.ensemble() + " per-pixel MLPs " + Arrays.toString(hidden) + " trained on " + n
+                        + " annotations (seed " + request.getSeed() + ")")
+                .setImage(ImageSpec.newBuilder()
+                        .setWidth(w)
+                        .setHeight(h)
+                        .setChannels(1)
+                        .setValueMin(0)
+                        .setValueMax(255))
+                .addAllClassNames(request.getClassNamesList())
+                .setPairedGenerator(generator.name())
+                .setTrainingDataHash(annotationHash(latents, labels, request))
+                .putTensors("labels", LabellerOnnx.LABELS)
+                .putTensors("confidence", LabellerOnnx.CONFIDENCE)
+                .putTensors("uncertainty", LabellerOnnx.UNCERTAINTY)
+                .putMetrics("annotations", n)
+                .putMetrics("ensemble_size", ts.ensemble())
+                .putMetrics("parameters", ensemble.parameters())
+                .putMetrics("flops_per_image", LabellerOnnx.flopsPerImage(ensemble, inputs, h, w))
+                .putMetrics(
+                        "final_training_loss", Arrays.stream(lastLoss).average().orElse(Double.NaN))
+                .putMetrics("generator_version", generator.version())
+                .putMetrics("training_seconds", (System.nanoTime() - t0) / 1e9)
+                .addAllUncertaintyQuantiles(boxed(quantiles))
+                .setUncertaintyReferenceSamples(REFERENCE_SAMPLES);
+        for (LabellerOnnx.Input in : inputs) {
+            manifest.addFeatures(FeatureOutput.newBuilder()
+                    .setName(in.name())
+                    .setChannels(in.channels())
+                    .setStride(in.stride()));
+        }
+        if (cancelled.getAsBoolean()) {
+            throw new CancelledException("labeller training was cancelled before registration");
+        }
+        return LabellerRegistry.register(repository, request.getLabellerName(), onnx, manifest.build(), generator);
+    }
+
+    private static List<Float> boxed(float[] values) {
+        List<Float> out = new ArrayList<>();
+        for (float v : values) {
+            out.add(v);
+        }
+        return out;
+    }
+
+    private float[] annotationLatents(TrainRequest request, ResolvedModel generator) {
+        int d = generator.manifest().getLatent().getDimension();
+        int n = request.getAnnotationsCount();
+        float[] latents = new float[n * d];
+        List<Integer> imageRows = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Annotation a = request.getAnnotations(i);
+            if (a.getSourceCase() == Annotation.SourceCase.LATENT) {
+                for (int k = 0; k < d; k++) {
+                    latents[i * d + k] = a.getLatent().getValues(k);
+                }
+            } else {
+                imageRows.add(i);
+            }
+        }
+        if (!imageRows.isEmpty()) {
+            String encoderName = generator.manifest().getPairedEncoder();
+            if (encoderName.isEmpty()) {
+                throw new FailedPreconditionException("annotations[" + imageRows.get(0) + "].image: generator '"
+                        + generator.name() + "' has no paired encoder; annotate latents instead");
+            }
+            ResolvedModel encoder = repository.resolve(encoderName, "", "generator.paired_encoder");
+            ModelManifest e = encoder.manifest();
+            ImageSpec spec = e.getImage();
+            int pixels = spec.getChannels() * spec.getHeight() * spec.getWidth();
+            float[] x = new float[imageRows.size() * pixels];
+            for (int r = 0; r < imageRows.size(); r++) {
+                int i = imageRows.get(r);
+                ChwImage image =
+                        ImageInputs.decode(request.getAnnotations(i).getImage(), spec, "annotations[" + i + "].image");
+                System.arraycopy(image.pixels(), 0, x, r * pixels, pixels);
+            }
+            String mean = e.getTensorsOrDefault("mean", "mu");
+            FloatTensor mu = backend.infer(
+                            encoder,
+                            Map.of(
+                                    e.getTensorsOrDefault("image", "image"),
+                                    new FloatTensor(
+                                            new long[] {
+                                                imageRows.size(), spec.getChannels(), spec.getHeight(), spec.getWidth()
+                                            },
+                                            x)),
+                            List.of(mean))
+                    .get(mean);
+            for (int r = 0; r < imageRows.size(); r++) {
+                System.arraycopy(mu.data(), r * d, latents, imageRows.get(r) * d, d);
+            }
+        }
+        return latents;
+    }
+
+    /** The uncertainty quantiles 0..1 of a labeller on prior samples (stream seed 0). */
+    private float[] referenceQuantiles(
+            byte[] onnx, List<LabellerOnnx.Input> inputs, ResolvedModel generator, BooleanSupplier cancelled) {
+        int d = generator.manifest().getLatent().getDimension();
+        float[] z = new float[REFERENCE_SAMPLES * d];
+        for (int i = 0; i < REFERENCE_SAMPLES; i++) {
+            RandomStream r = RandomStream.of(0, i);
+            for (int k = 0; k < d; k++) {
+                z[i * d + k] = (float) r.nextGaussian();
+            }
+        }
+        float[] u = new float[REFERENCE_SAMPLES];
+        try (ScratchLabeller scratch = ScratchLabeller.stage(repository.root(), onnx)) {
+            for (int start = 0; start < REFERENCE_SAMPLES; start += 64) {
+                if (cancelled.getAsBoolean()) {
+                    throw new CancelledException("labeller training was cancelled");
+                }
+                int n = Math.min(64, REFERENCE_SAMPLES - start);
+                FeatureMaps maps = FeatureSource.generate(
+                        backend, generator, inputs, Arrays.copyOfRange(z, start * d, (start + n) * d), n);
+                float[] part = infer(scratch.model(), maps).uncertainty();
+                System.arraycopy(part, 0, u, start, n);
+            }
+            backend.release(scratch.model());
+        }
+        Arrays.sort(u);
+        float[] q = new float[101];
+        for (int i = 0; i <= 100; i++) {
+            double pos = i / 100.0 * (u.length - 1);
+            int lo = (int) Math.floor(pos);
+            int hi = Math.min(lo + 1, u.length - 1);
+            q[i] = (float) (u[lo] + (pos - lo) * (u[hi] - u[lo]));
+        }
+        return q;
+    }
+
+    private static String annotationHash(float[] latents, byte[] labels, TrainRequest request) {
+        java.security.MessageDigest sha = Sha256.newDigest();
+        sha.update(Tensors.littleEndian(latents));
+        sha.update(labels);
+        sha.update(String.join("\n", request.getClassNamesList()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return Sha256.hex(sha);
+    }
+
+    /** Checks a Label request: labeller, generator pairing, latents (with the cap). */
+    private record LabelTarget(ResolvedModel labeller, ResolvedModel generator) {}
+
+    private LabelTarget target(
+            dev.genaug.api.common.v1.ModelRef labellerRef,
+            dev.genaug.api.common.v1.ModelRef generatorRef,
+            String labellerField) {
         ResolvedModel labeller =
-                ModelChecks.require(repository, request.getLabeller(), ModelRole.MODEL_ROLE_LABELLER, "labeller");
+                ModelChecks.require(repository, labellerRef, ModelRole.MODEL_ROLE_LABELLER, labellerField);
         String own = labeller.manifest().getPairedGenerator();
-        String named = request.getGenerator().getName();
+        String named = generatorRef.getName();
         if (!named.isEmpty() && !named.equals(own)) {
             throw new FailedPreconditionException("generator: labeller '" + labeller.name() + "' was trained for '"
                     + own + "', not for '" + named + "'");
         }
         ResolvedModel generator = ModelChecks.require(
-                repository,
-                request.getGenerator().toBuilder().setName(own).build(),
-                ModelRole.MODEL_ROLE_GENERATOR,
-                "generator");
-        LatentBatches.validate(
-                request.getLatents(), generator.manifest().getLatent().getDimension(), Integer.MAX_VALUE, "latents");
-        throw missingBackend(labeller);
+                repository, generatorRef.toBuilder().setName(own).build(), ModelRole.MODEL_ROLE_GENERATOR, "generator");
+        List<String> offered = FeatureSource.inputs(generator.manifest()).stream()
+                .map(LabellerOnnx.Input::name)
+                .toList();
+        for (FeatureOutput f : labeller.manifest().getFeaturesList()) {
+            if (!offered.contains(f.getName())) {
+                throw new FailedPreconditionException("generator: '" + generator.name() + "' version "
+                        + generator.version() + " has no output '" + f.getName() + "' that labeller '"
+                        + labeller.name() + "' reads");
+            }
+        }
+        return new LabelTarget(labeller, generator);
     }
 
-    /** Handles one Kafka batch of a labelled job; throws what the job must fail with. */
-    public void label(LatentBatch batch) {
-        ResolvedModel labeller =
-                ModelChecks.require(repository, batch.getLabeller(), ModelRole.MODEL_ROLE_LABELLER, "labeller");
-        throw missingBackend(labeller);
+    /** What labelling a batch of latents gives. */
+    public record Labelled(
+            ResolvedModel labeller,
+            ResolvedModel generator,
+            FeatureMaps maps,
+            float[] labels,
+            float[] confidence,
+            float[] uncertainty) {}
+
+    private Labelled run(LabelTarget t, float[] latents, int rows) {
+        List<LabellerOnnx.Input> inputs = t.labeller().manifest().getFeaturesList().stream()
+                .map(f -> new LabellerOnnx.Input(f.getName(), f.getChannels(), f.getStride()))
+                .toList();
+        FeatureMaps maps = FeatureSource.generate(backend, t.generator(), inputs, latents, rows);
+        Labelled l = infer(t.labeller(), maps);
+        return new Labelled(t.labeller(), t.generator(), maps, l.labels(), l.confidence(), l.uncertainty());
     }
 
-    private static CapabilityMissingException missingBackend(ResolvedModel labeller) {
-        return new CapabilityMissingException("Label: this build cannot run labeller '" + labeller.name()
-                + "' yet (it needs the generator's feature maps from an inference backend)");
+    /** Runs a labeller over feature maps in chunks of {@link #LABEL_CHUNK} pictures. */
+    private Labelled infer(ResolvedModel labeller, FeatureMaps maps) {
+        int plane = maps.height() * maps.width();
+        int rows = maps.images();
+        float[] labels = new float[rows * plane];
+        float[] confidence = new float[rows * plane];
+        float[] uncertainty = new float[rows];
+        Map<String, FloatTensor> all = maps.tensors();
+        for (int start = 0; start < rows; start += LABEL_CHUNK) {
+            int n = Math.min(LABEL_CHUNK, rows - start);
+            Map<String, FloatTensor> feeds = new java.util.LinkedHashMap<>();
+            for (var e : all.entrySet()) {
+                feeds.put(e.getKey(), rows == n ? e.getValue() : e.getValue().slice(start, n));
+            }
+            Map<String, FloatTensor> out = backend.infer(
+                    labeller, feeds, List.of(LabellerOnnx.LABELS, LabellerOnnx.CONFIDENCE, LabellerOnnx.UNCERTAINTY));
+            System.arraycopy(out.get(LabellerOnnx.LABELS).data(), 0, labels, start * plane, n * plane);
+            System.arraycopy(out.get(LabellerOnnx.CONFIDENCE).data(), 0, confidence, start * plane, n * plane);
+            System.arraycopy(out.get(LabellerOnnx.UNCERTAINTY).data(), 0, uncertainty, start, n);
+        }
+        return new Labelled(labeller, null, maps, labels, confidence, uncertainty);
+    }
+
+    public LabelResponse label(LabelRequest request) {
+        LabelTarget t = target(request.getLabeller(), request.getGenerator(), "labeller");
+        int d = t.generator().manifest().getLatent().getDimension();
+        float[] latents = LatentBatches.validate(request.getLatents(), d, settings.maxLabel(), "latents");
+        int rows = latents.length / d;
+        Labelled l = run(t, latents, rows);
+        int h = t.generator().manifest().getImage().getHeight();
+        int w = t.generator().manifest().getImage().getWidth();
+        byte[] ids = new byte[l.labels().length];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = (byte) (int) l.labels()[i];
+        }
+        LabelResponse.Builder out = LabelResponse.newBuilder()
+                .setLabeller(t.labeller().ref())
+                .setLabels(Tensors.uint8(ids, rows, h, w))
+                .setConfidence(Tensors.fp32(l.confidence(), rows, h, w));
+        for (float u : l.uncertainty()) {
+            out.addUncertainty(u);
+        }
+        return out.build();
+    }
+
+    /** The uncertainty above which a labelled job drops a sample. */
+    public static float dropThreshold(ModelManifest labeller, float dropFraction) {
+        if (dropFraction <= 0 || labeller.getUncertaintyQuantilesCount() == 0) {
+            return Float.POSITIVE_INFINITY;
+        }
+        int i = (int) Math.round((1 - dropFraction) * 100);
+        return labeller.getUncertaintyQuantiles(Math.max(0, Math.min(100, i)));
+    }
+
+    /** Generates and labels one Kafka batch of a labelled job; throws what the job must fail with. */
+    public GeneratedBatch label(LatentBatch batch) {
+        LabelTarget t = target(batch.getLabeller(), batch.getModel(), "job.labeller");
+        int d = t.generator().manifest().getLatent().getDimension();
+        float[] latents = LatentBatches.validate(batch.getLatents(), d, Integer.MAX_VALUE, "latents");
+        int rows = latents.length / d;
+        if (rows != batch.getRange().getCount()) {
+            throw new InvalidArgumentException(
+                    "latents.shape[0]",
+                    rows + " latents for a range of " + batch.getRange().getCount());
+        }
+        Labelled l = run(t, latents, rows);
+        float fraction = batch.getJob().hasDropFraction() ? batch.getJob().getDropFraction() : DEFAULT_DROP_FRACTION;
+        float threshold = dropThreshold(t.labeller().manifest(), fraction);
+        ImageSpec spec = t.generator().manifest().getImage();
+        FeatureMaps.Level image = l.maps().levels().get(0);
+        FloatTensor images =
+                new FloatTensor(new long[] {rows, image.channels(), spec.getHeight(), spec.getWidth()}, image.data());
+        GeneratedBatch.Builder out = GeneratedBatch.newBuilder()
+                .setJobId(batch.getJobId())
+                .setRange(batch.getRange())
+                .addAllProvenance(batch.getProvenanceList())
+                .setJob(batch.getJob())
+                .setModel(t.generator().ref())
+                .setModelSha256(hashes.sha256(t.generator()))
+                .setLabeller(t.labeller().ref())
+                .setLabellerSha256(hashes.sha256(t.labeller()));
+        int plane = spec.getHeight() * spec.getWidth();
+        byte[] ids = new byte[plane];
+        for (byte[] png : GeneratedOutputs.pngs(images, spec)) {
+            out.addImages(Image.newBuilder()
+                    .setPng(UnsafeByteOperations.unsafeWrap(png))
+                    .setChannels(image.channels())
+                    .setHeight(spec.getHeight())
+                    .setWidth(spec.getWidth()));
+        }
+        for (int i = 0; i < rows; i++) {
+            for (int p = 0; p < plane; p++) {
+                ids[p] = (byte) (int) l.labels()[i * plane + p];
+            }
+            out.addMasks(Image.newBuilder()
+                    .setPng(UnsafeByteOperations.unsafeWrap(
+                            PngEncoder.encode(ids, 1, spec.getHeight(), spec.getWidth())))
+                    .setChannels(1)
+                    .setHeight(spec.getHeight())
+                    .setWidth(spec.getWidth()));
+            out.addUncertainty(l.uncertainty()[i]);
+            out.addDropped(l.uncertainty()[i] > threshold);
+        }
+        return out.build();
     }
 }

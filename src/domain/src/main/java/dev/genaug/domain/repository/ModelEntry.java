@@ -13,6 +13,8 @@ import java.util.SortedSet;
  * @param config null when {@link #problem()} is present
  * @param manifest the genaug.json, absent for a plain Triton model
  * @param versions numeric version folders, ascending
+ * @param versionManifests a version's own genaug.json (in its folder), which overrides the model's
+ *     for that version: labellers registered by training carry their measured figures there
  */
 public record ModelEntry(
         String name,
@@ -20,6 +22,7 @@ public record ModelEntry(
         ModelConfig config,
         Optional<ModelManifest> manifest,
         SortedSet<Long> versions,
+        java.util.Map<Long, ModelManifest> versionManifests,
         Optional<String> problem) {
 
     public boolean usable() {

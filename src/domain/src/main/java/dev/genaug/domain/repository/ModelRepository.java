@@ -34,7 +34,8 @@ public final class ModelRepository {
     public static final String MANIFEST_FILE = "genaug.json";
 
     private final Path root;
-    private final Map<String, ModelEntry> models;
+    private volatile Map<String, ModelEntry> models;
+    private volatile long lastImplicitScan = System.nanoTime() - 2_000_000_000L;
 
     private ModelRepository(Path root, Map<String, ModelEntry> models) {
         this.root = root;
@@ -43,10 +44,27 @@ public final class ModelRepository {
 
     /** Scans {@code root}. Broken model folders are kept with their problem, never thrown. */
     public static ModelRepository open(Path root) {
+        return new ModelRepository(root, scan(root));
+    }
+
+    /**
+     * Scans the folder again, picking up models and versions added since (a labeller registered by
+     * training, possibly by another process). {@link #resolve} does this by itself before it
+     * answers NOT_FOUND.
+     */
+    public void rescan() {
+        models = Collections.unmodifiableMap(scan(root));
+    }
+
+    private static Map<String, ModelEntry> scan(Path root) {
         Map<String, ModelEntry> models = new TreeMap<>();
         if (Files.isDirectory(root)) {
             try (Stream<Path> children = Files.list(root)) {
-                for (Path dir : children.filter(Files::isDirectory).sorted().toList()) {
+                // Hidden folders are work in progress (a registration being staged).
+                for (Path dir : children.filter(Files::isDirectory)
+                        .filter(d -> !d.getFileName().toString().startsWith("."))
+                        .sorted()
+                        .toList()) {
                     if (Files.isRegularFile(dir.resolve(CONFIG_FILE))) {
                         ModelEntry entry = load(dir);
                         models.put(entry.name(), entry);
@@ -56,7 +74,7 @@ public final class ModelRepository {
                 throw new UncheckedIOException("cannot list model repository " + root, e);
             }
         }
-        return new ModelRepository(root, models);
+        return models;
     }
 
     private static ModelEntry load(Path dir) {
@@ -78,9 +96,16 @@ public final class ModelRepository {
             if (versions.isEmpty()) {
                 throw new ModelRepositoryException(dir, 0, "has no numeric version folder", null);
             }
-            return new ModelEntry(name, dir, config, manifest, versions, Optional.empty());
+            Map<Long, ModelManifest> own = new TreeMap<>();
+            for (long v : versions) {
+                Path file = dir.resolve(Long.toString(v)).resolve(MANIFEST_FILE);
+                if (Files.isRegularFile(file)) {
+                    own.put(v, ManifestParser.parse(file));
+                }
+            }
+            return new ModelEntry(name, dir, config, manifest, versions, own, Optional.empty());
         } catch (ModelRepositoryException e) {
-            return new ModelEntry(name, dir, null, Optional.empty(), versions, Optional.of(e.getMessage()));
+            return new ModelEntry(name, dir, null, Optional.empty(), versions, Map.of(), Optional.of(e.getMessage()));
         }
     }
 
@@ -119,6 +144,22 @@ public final class ModelRepository {
      * @throws FailedPreconditionException for a model whose files are broken
      */
     public ResolvedModel resolve(String name, String version, String field) {
+        try {
+            return resolveKnown(name, version, field);
+        } catch (NotFoundException e) {
+            // At most one implicit scan a second, so a stream of bad names cannot keep the disk busy.
+            long now = System.nanoTime();
+            if (now - lastImplicitScan < 1_000_000_000L) {
+                throw e;
+            }
+            lastImplicitScan = now;
+            rescan();
+            return resolveKnown(name, version, field);
+        }
+    }
+
+    private ResolvedModel resolveKnown(String name, String version, String field) {
+        Map<String, ModelEntry> models = this.models;
         if (name == null || name.isEmpty()) {
             throw new InvalidArgumentException(field + ".name", "must name a model of the repository");
         }

@@ -38,6 +38,10 @@ public record ResolvedModel(ModelEntry entry, long version) {
 
     /** The manifest, or FAILED_PRECONDITION when the model has none. */
     public ModelManifest manifest() {
+        ModelManifest own = entry.versionManifests().get(version);
+        if (own != null) {
+            return own;
+        }
         return entry.manifest()
                 .orElseThrow(() -> new FailedPreconditionException("model '" + name() + "' has no "
                         + ModelRepository.MANIFEST_FILE + ": genaug cannot tell its latent space or image format"));

@@ -242,6 +242,18 @@ public final class Sampling {
         PriorSampler sampler = PriorSampler.create(dimension, job.getTruncationPsi(), 0f, "job.");
         int batchSize = job.getBatchSize() > 0 ? job.getBatchSize() : defaultBatchSize;
         ModelRef resolved = model.ref();
+        ModelRef labeller = null;
+        if (job.hasLabeller() && !job.getLabeller().getName().isEmpty()) {
+            ResolvedModel l =
+                    ModelChecks.require(repository, job.getLabeller(), ModelRole.MODEL_ROLE_LABELLER, "job.labeller");
+            if (!l.manifest().getPairedGenerator().equals(model.name())) {
+                throw new dev.genaug.domain.error.FailedPreconditionException("job.labeller: '" + l.name()
+                        + "' labels '" + l.manifest().getPairedGenerator() + "', not '" + model.name() + "'");
+            }
+            // Pinned, so every batch of the job is labelled by the same version.
+            labeller = l.ref();
+        }
+        ModelRef pinnedLabeller = labeller;
         long total = job.getCount();
         return new Iterator<>() {
             long next = 0;
@@ -267,8 +279,8 @@ public final class Sampling {
                         .setModel(resolved)
                         .setJob(job)
                         .setLatents(Tensors.fp32(sampler.sample(job.getSeed(), start, count), count, dimension));
-                if (job.hasLabeller() && !job.getLabeller().getName().isEmpty()) {
-                    b.setLabeller(job.getLabeller());
+                if (pinnedLabeller != null) {
+                    b.setLabeller(pinnedLabeller);
                 }
                 for (int i = 0; i < count; i++) {
                     b.addProvenance(Provenances.of(

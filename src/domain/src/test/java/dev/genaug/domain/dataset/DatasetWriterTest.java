@@ -239,6 +239,83 @@ class DatasetWriterTest {
         assertThat(preview.getHeight()).isEqualTo(7 * 4 + 8 * 2); // 50 samples, 8 per row
     }
 
+    /** A labelled batch: sample i gets mask value i % 3 everywhere; multiples of 5 are dropped. */
+    private static GeneratedBatch labelled(DatasetJob job, long start, int count) {
+        GeneratedBatch.Builder b = batch(job, start, count).toBuilder()
+                .setLabeller(ModelRef.newBuilder().setName("parts").setVersion("2"))
+                .setLabellerSha256("cd".repeat(32));
+        for (long i = start; i < start + count; i++) {
+            byte[] mask = new byte[16];
+            java.util.Arrays.fill(mask, (byte) (i % 3));
+            b.addMasks(Image.newBuilder()
+                            .setPng(ByteString.copyFrom(ImageCodec.encodePng(mask, 1, 4, 4)))
+                            .setWidth(4)
+                            .setHeight(4)
+                            .setChannels(1))
+                    .addUncertainty(i / 100f)
+                    .addDropped(i % 5 == 0);
+        }
+        return b.build();
+    }
+
+    @Test
+    void shouldWriteMasksAndCountDroppedSamplesWhenTheJobIsLabelled() throws IOException {
+        DatasetJob job = job(tmp.resolve("out")).toBuilder()
+                .setLabeller(ModelRef.newBuilder().setName("parts"))
+                .build();
+        DatasetWriter writer = new DatasetWriter(tmp);
+        writer.prepare(job);
+        List<GeneratedBatch> all = new ArrayList<>();
+        for (long s = 0; s < COUNT; s += 7) {
+            all.add(labelled(job, s, (int) Math.min(7, COUNT - s)));
+        }
+        java.util.Collections.reverse(all);
+        all.add(all.get(2)); // a redelivery
+        DatasetWriter.Progress last = null;
+        for (GeneratedBatch b : all) {
+            last = writer.write(b);
+        }
+        assertThat(last.finished()).isTrue();
+
+        Path out = tmp.resolve("out");
+        DatasetManifest.Builder manifest = DatasetManifest.newBuilder();
+        JsonFormat.parser().merge(Files.readString(out.resolve(DatasetWriter.MANIFEST)), manifest);
+        long dropped = java.util.stream.LongStream.range(0, COUNT)
+                .filter(i -> i % 5 == 0)
+                .count();
+        assertThat(manifest.getDropped()).isEqualTo(dropped);
+        assertThat(manifest.getSamples()).isEqualTo(COUNT - dropped);
+        assertThat(manifest.getShardsList().stream()
+                        .mapToLong(sh -> sh.getSamples())
+                        .sum())
+                .isEqualTo(COUNT - dropped);
+        assertThat(manifest.getModelsList())
+                .extracting(m -> m.getRole() + ":" + m.getModel().getName() + ":" + m.getSha256())
+                .containsExactly("generator:toy:" + "ab".repeat(32), "labeller:parts:" + "cd".repeat(32));
+        for (var shard : manifest.getShardsList()) {
+            assertThat(shard.getSha256()).isEqualTo(dev.genaug.domain.files.Sha256.of(out.resolve(shard.getName())));
+        }
+        List<String> first = members(out.resolve(manifest.getShards(0).getName()));
+        assertThat(first).startsWith("000000001.png", "000000001.mask.png", "000000001.json", "000000002.png");
+        assertThat(first).noneMatch(n -> n.startsWith("000000000.") || n.startsWith("000000005."));
+        try (TarArchiveInputStream in = new TarArchiveInputStream(
+                Files.newInputStream(out.resolve(manifest.getShards(0).getName())))) {
+            TarArchiveEntry e;
+            while ((e = in.getNextEntry()) != null) {
+                if (e.getName().equals("000000002.mask.png")) {
+                    var mask = ImageIO.read(in);
+                    assertThat(mask.getRaster().getSample(1, 1, 0)).isEqualTo(2);
+                }
+                if (e.getName().equals("000000002.json")) {
+                    assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8))
+                            .contains("\"uncertainty\":0.02")
+                            .contains("\"labeller\":{\"name\":\"parts\",\"version\":\"2\"}");
+                }
+            }
+        }
+        assertThat(out.resolve(DatasetWriter.PREVIEW)).isRegularFile();
+    }
+
     @Test
     void shouldWriteSortedProvenanceJsonBesideEachImage() throws IOException {
         DatasetJob job = job(tmp.resolve("out")).toBuilder().setCount(1).build();

@@ -1,0 +1,20 @@
+package dev.genaug.labeller;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/** Settings of the labeller service. */
+@ConfigMapping(prefix = "genaug.labeller")
+public interface LabellerConfig {
+    /** Most latents one Label request may carry (RESOURCE_EXHAUSTED above). */
+    @WithDefault("256")
+    int maxLabel();
+
+    /** Ensemble members trained at once; 0: one per core. */
+    @WithDefault("0")
+    int trainThreads();
+
+    /** ONNX Runtime threads per run of the generator and the labeller; 0: one per core. */
+    @WithDefault("0")
+    int onnxThreads();
+}

@@ -1,0 +1,145 @@
+package dev.genaug.labeller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import dev.genaug.api.common.v1.Image;
+import dev.genaug.api.common.v1.ModelRef;
+import dev.genaug.api.labeller.v1.Annotation;
+import dev.genaug.api.labeller.v1.LabelRequest;
+import dev.genaug.api.labeller.v1.LabelResponse;
+import dev.genaug.api.labeller.v1.LabellerServiceGrpc;
+import dev.genaug.api.labeller.v1.TrainProgress;
+import dev.genaug.api.labeller.v1.TrainRequest;
+import dev.genaug.domain.dataset.ShapesParts;
+import dev.genaug.domain.tensor.ImageCodec;
+import dev.genaug.domain.tensor.Tensors;
+import dev.genaug.testing.GrpcChannels;
+import dev.genaug.testing.KafkaTestResource;
+import dev.genaug.testing.ReferenceModelCopy;
+import io.grpc.Context;
+import io.grpc.ManagedChannel;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.stream.Stream;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Train and Label over gRPC on the reference models, with real ONNX Runtime inference. */
+@QuarkusTest
+@QuarkusTestResource(value = ReferenceModelCopy.class, restrictToAnnotatedClass = true)
+@QuarkusTestResource(KafkaTestResource.class)
+class LabellerTrainingTest {
+    @TestHTTPResource("/")
+    URL root;
+
+    @ConfigProperty(name = "genaug.models.repository")
+    Path repository;
+
+    ManagedChannel channel;
+    LabellerServiceGrpc.LabellerServiceBlockingStub labeller;
+
+    @BeforeEach
+    void connect() {
+        channel = GrpcChannels.to(root);
+        labeller = LabellerServiceGrpc.newBlockingStub(channel);
+    }
+
+    @AfterEach
+    void close() {
+        channel.shutdownNow();
+    }
+
+    /** Annotations from renders: the image (encoded by the service) and its true mask. */
+    private static TrainRequest.Builder fromRenders(String name, int n, int ensemble, int epochs) {
+        TrainRequest.Builder b = TrainRequest.newBuilder()
+                .setGenerator(ModelRef.newBuilder().setName("shapes-generator"))
+                .setLabellerName(name)
+                .addAllClassNames(ShapesParts.CLASSES)
+                .setEnsembleSize(ensemble)
+                .addHiddenSizes(16)
+                .addHiddenSizes(8)
+                .setMaxEpochs(epochs)
+                .setPatience(1_000_000)
+                .setSeed(3);
+        for (int i = 0; i < n; i++) {
+            ShapesParts.Sample s = ShapesParts.render(1, i);
+            b.addAnnotations(Annotation.newBuilder()
+                    .setImage(Image.newBuilder().setPng(ByteString.copyFrom(ImageCodec.encodePng(s.rgb(), 3, 64, 64))))
+                    .setLabelPng(ByteString.copyFrom(ImageCodec.encodePng(s.mask(), 1, 64, 64))));
+        }
+        return b;
+    }
+
+    @Test
+    void shouldStreamProgressAndRegisterALabellerThatLabelsWhenTrainingSucceeds() throws Exception {
+        List<TrainProgress> progress = new ArrayList<>();
+        labeller.train(fromRenders("parts", 3, 2, 2).build()).forEachRemaining(progress::add);
+
+        // One message per member epoch, then the registered labeller.
+        assertThat(progress).hasSize(2 * 2 + 1);
+        assertThat(progress.subList(0, 4))
+                .allSatisfy(p -> assertThat(p.getLoss()).isPositive());
+        ModelRef registered = progress.getLast().getLabeller();
+        assertThat(registered.getName()).isEqualTo("parts");
+        assertThat(registered.getVersion()).isEqualTo("1");
+        assertThat(repository.resolve("parts/1/model.onnx")).isRegularFile();
+        assertThat(repository.resolve("parts/config.pbtxt")).isRegularFile();
+        assertThat(Files.readString(repository.resolve("parts-pipeline/config.pbtxt")))
+                .contains("platform: \"ensemble\"")
+                .contains("model_name: \"shapes-generator\"")
+                .contains("model_name: \"parts\"");
+
+        LabelResponse labels = labeller.label(LabelRequest.newBuilder()
+                .setLabeller(ModelRef.newBuilder().setName("parts"))
+                .setLatents(Tensors.fp32(new float[3 * 32], 3, 32))
+                .build());
+        assertThat(labels.getLabeller()).isEqualTo(registered);
+        assertThat(labels.getLabels().getShapeList()).containsExactly(3L, 64L, 64L);
+        assertThat(labels.getConfidence().getShapeList()).containsExactly(3L, 64L, 64L);
+        for (byte id : labels.getLabels().getData().toByteArray()) {
+            assertThat(id & 0xff).isLessThan(ShapesParts.CLASSES.size());
+        }
+        for (float c : Tensors.toFloats(labels.getConfidence(), "confidence")) {
+            assertThat(c).isBetween(1f / ShapesParts.CLASSES.size(), 1f);
+        }
+        // Three identical latents: identical pictures, identical uncertainty.
+        assertThat(labels.getUncertaintyList())
+                .hasSize(3)
+                .allSatisfy(u -> assertThat(u)
+                        .isGreaterThanOrEqualTo(0f)
+                        .isCloseTo(labels.getUncertainty(0), org.assertj.core.api.Assertions.within(1e-5f)));
+
+        // Training again adds version 2 beside version 1.
+        List<TrainProgress> again = new ArrayList<>();
+        labeller.train(fromRenders("parts", 2, 1, 1).build()).forEachRemaining(again::add);
+        assertThat(again.getLast().getLabeller().getVersion()).isEqualTo("2");
+        assertThat(repository.resolve("parts/1/model.onnx")).isRegularFile();
+    }
+
+    @Test
+    void shouldRegisterNothingWhenTheCallerCancelsTheTraining() throws Exception {
+        Context.CancellableContext call = Context.current().withCancellation();
+        Iterator<TrainProgress> stream = call.call(
+                () -> labeller.train(fromRenders("abandoned", 4, 2, 20).build()));
+        assertThat(stream.next().getLoss()).isPositive();
+        call.cancel(null);
+
+        // The training stops at its next mini-batch; nothing may appear, not even hidden files.
+        Thread.sleep(10_000); // uncancelled, these 20 epochs would be trained and registered by then
+        try (Stream<Path> files = Files.list(repository)) {
+            assertThat(files.map(p -> p.getFileName().toString()))
+                    .noneMatch(n -> n.startsWith("abandoned"))
+                    .noneMatch(n -> n.startsWith("."));
+        }
+    }
+}

@@ -1,0 +1,222 @@
+package dev.genaug.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.google.protobuf.ByteString;
+import dev.genaug.api.common.v1.Image;
+import dev.genaug.api.common.v1.ModelRef;
+import dev.genaug.api.events.v1.DatasetJob;
+import dev.genaug.api.events.v1.LatentBatch;
+import dev.genaug.api.labeller.v1.Annotation;
+import dev.genaug.api.labeller.v1.TrainRequest;
+import dev.genaug.domain.dataset.ShapesParts;
+import dev.genaug.domain.generation.Generation;
+import dev.genaug.domain.inference.FloatTensor;
+import dev.genaug.domain.labelling.FeatureMaps;
+import dev.genaug.domain.labelling.FeatureSource;
+import dev.genaug.domain.labelling.LabellerOnnx;
+import dev.genaug.domain.labelling.Labelling;
+import dev.genaug.domain.labelling.ScratchLabeller;
+import dev.genaug.domain.random.RandomStream;
+import dev.genaug.domain.repository.ModelRepository;
+import dev.genaug.domain.repository.ResolvedModel;
+import dev.genaug.domain.tensor.ImageCodec;
+import dev.genaug.domain.tensor.Tensors;
+import dev.genaug.inference.OnnxBackend;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code genaug bench labeller}: the labeller's costs on this machine. Training time and peak RSS
+ * (16 annotations, ensemble of 10, in a scratch copy of the repository); the labeller's GFLOP/s
+ * against an ONNX Runtime GEMM probe measured in the same run; and samples/s of the labelled job
+ * stage (generate + label + PNGs) against the unlabelled one (generate + PNGs), same batches.
+ */
+@Command(
+        name = "labeller",
+        mixinStandardHelpOptions = true,
+        description =
+                "Labeller training time and memory, labelling GFLOP/s vs a GEMM probe, labelled vs unlabelled samples/s.")
+final class LabellerBench implements Callable<Integer> {
+    @Option(names = "--annotations", defaultValue = "16", description = "Annotations (default ${DEFAULT-VALUE}).")
+    int annotations;
+
+    @Option(names = "--ensemble", defaultValue = "10", description = "Members (default ${DEFAULT-VALUE}).")
+    int ensemble;
+
+    @Option(
+            names = "--images",
+            defaultValue = "64",
+            description = "Pictures labelled per measurement (default ${DEFAULT-VALUE}).")
+    int images;
+
+    @Option(
+            names = "--seconds",
+            defaultValue = "5",
+            description = "Seconds per measurement (default ${DEFAULT-VALUE}).")
+    double seconds;
+
+    @Option(names = "--json", description = "Write the figures to this file.")
+    Path json;
+
+    private static float[] prior(int rows, int d, long seed) {
+        float[] z = new float[rows * d];
+        for (int i = 0; i < rows; i++) {
+            RandomStream r = RandomStream.of(seed, i);
+            for (int k = 0; k < d; k++) {
+                z[i * d + k] = (float) r.nextGaussian();
+            }
+        }
+        return z;
+    }
+
+    private static void copyTree(Path from, Path to) throws java.io.IOException {
+        try (var files = Files.walk(from)) {
+            for (Path p : files.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
+    }
+
+    private static void deleteTree(Path root) throws java.io.IOException {
+        try (var files = Files.walk(root)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        int cores = Runtime.getRuntime().availableProcessors();
+        Path scratch = Files.createTempDirectory("genaug-bench-labeller");
+        Path source = LocalStack.root().resolve("deploy/model-repository");
+        for (String m : List.of("shapes-generator", "shapes-encoder")) {
+            copyTree(source.resolve(m), scratch.resolve(m));
+        }
+        ModelRepository repository = ModelRepository.open(scratch);
+        Map<String, Object> out = new LinkedHashMap<>();
+        try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(cores, false, false))) {
+            // 1. Training, the first thing this process does, so its peak RSS is the training's.
+            TrainRequest.Builder request = TrainRequest.newBuilder()
+                    .setGenerator(ModelRef.newBuilder().setName("shapes-generator"))
+                    .setLabellerName("bench-labeller")
+                    .addAllClassNames(ShapesParts.CLASSES)
+                    .setEnsembleSize(ensemble);
+            for (int i = 0; i < annotations; i++) {
+                ShapesParts.Sample s = ShapesParts.render(1, i);
+                request.addAnnotations(Annotation.newBuilder()
+                        .setImage(Image.newBuilder()
+                                .setPng(ByteString.copyFrom(ImageCodec.encodePng(s.rgb(), 3, 64, 64))))
+                        .setLabelPng(ByteString.copyFrom(ImageCodec.encodePng(s.mask(), 1, 64, 64))));
+            }
+            Labelling labelling = new Labelling(repository, onnx, new Labelling.Settings(256, cores));
+            long t0 = System.nanoTime();
+            ResolvedModel labeller = labelling.train(request.build(), (m, e, l) -> {}, () -> false);
+            double trainSeconds = LocalStack.seconds(t0);
+            out.put("train_s", trainSeconds);
+            out.put(
+                    "train_peak_rss_mb",
+                    LocalProcesses.memoryMiB(ProcessHandle.current().pid(), "VmHWM"));
+            out.put("annotations", annotations);
+            out.put("ensemble", ensemble);
+            System.out.printf(
+                    "training: %d annotations, ensemble %d: %.1f s, peak RSS %d MiB%n",
+                    annotations, ensemble, trainSeconds, out.get("train_peak_rss_mb"));
+
+            // 2. GEMM probe vs the labeller, both through ONNX Runtime on all cores.
+            ResolvedModel generator = repository.resolve("shapes-generator", "", "generator");
+            int d = generator.manifest().getLatent().getDimension();
+            float[] z = prior(images, d, 5);
+            List<LabellerOnnx.Input> inputs = FeatureSource.inputs(generator.manifest());
+            FeatureMaps maps = FeatureSource.generate(onnx, generator, inputs, z, images);
+            int chunk = Labelling.LABEL_CHUNK;
+            Map<String, FloatTensor> feeds = new LinkedHashMap<>();
+            maps.tensors().forEach((name, t) -> feeds.put(name, t.slice(0, chunk)));
+            BenchCommand.Stats label = BenchCommand.measure(
+                    chunk, seconds, () -> onnx.infer(labeller, feeds, List.of(LabellerOnnx.UNCERTAINTY)));
+            double labelGflops = label.imgPerSecond() * labeller.manifest().getMetricsOrThrow("flops_per_image") / 1e9;
+            int m = 16384;
+            int k = 512;
+            int n = 512;
+            double gemmGflops;
+            try (ScratchLabeller probe = ScratchLabeller.stage(scratch, LabellerOnnx.gemmProbe(k, n))) {
+                FloatTensor x = new FloatTensor(new long[] {m, k}, prior(m, k, 9));
+                BenchCommand.Stats gemm =
+                        BenchCommand.measure(1, seconds, () -> onnx.infer(probe.model(), Map.of("x", x), List.of("y")));
+                gemmGflops = gemm.imgPerSecond() * 2.0 * m * k * n / 1e9;
+                onnx.release(probe.model());
+            }
+            out.put("gemm_probe", Map.of("m", m, "k", k, "n", n, "gflops", gemmGflops));
+            out.put("label_gflops", labelGflops);
+            out.put("label_images_s", label.imgPerSecond());
+            out.put("label_flops_per_image", labeller.manifest().getMetricsOrThrow("flops_per_image"));
+            out.put("label_vs_gemm", labelGflops / gemmGflops);
+            System.out.printf(
+                    "GEMM probe [%d x %d] x [%d x %d]: %.1f GFLOP/s; labeller: %.1f GFLOP/s (%.0f pictures/s, %.2f GFLOP each) = %.2f of the probe%n",
+                    m,
+                    k,
+                    k,
+                    n,
+                    gemmGflops,
+                    labelGflops,
+                    label.imgPerSecond(),
+                    labeller.manifest().getMetricsOrThrow("flops_per_image") / 1e9,
+                    labelGflops / gemmGflops);
+
+            // 3. The job stages: generate + PNG vs generate + label + PNGs, batches of 64.
+            Generation generation = new Generation(repository, onnx, 256, 64);
+            DatasetJob job = DatasetJob.newBuilder()
+                    .setJobId("bench")
+                    .setModel(ModelRef.newBuilder().setName("shapes-generator"))
+                    .setCount(images)
+                    .setLabeller(labeller.ref())
+                    .build();
+            LatentBatch batch = LatentBatch.newBuilder()
+                    .setJobId("bench")
+                    .setRange(dev.genaug.api.common.v1.SampleRange.newBuilder()
+                            .setStart(0)
+                            .setCount(images))
+                    .setModel(generator.ref())
+                    .setLabeller(labeller.ref())
+                    .setJob(job)
+                    .setLatents(Tensors.fp32(z, images, d))
+                    .build();
+            for (int i = 0; i < images; i++) {
+                batch = batch.toBuilder()
+                        .addProvenance(dev.genaug.api.common.v1.Provenance.getDefaultInstance())
+                        .build();
+            }
+            LatentBatch fixed = batch;
+            BenchCommand.Stats plain = BenchCommand.measure(images, seconds, () -> generation.generate(fixed));
+            BenchCommand.Stats labelled = BenchCommand.measure(images, seconds, () -> labelling.label(fixed));
+            out.put("unlabelled_stage_samples_s", plain.imgPerSecond());
+            out.put("labelled_stage_samples_s", labelled.imgPerSecond());
+            out.put("labelled_vs_unlabelled", labelled.imgPerSecond() / plain.imgPerSecond());
+            System.out.printf(
+                    "job stage, batches of %d: unlabelled %.0f samples/s, labelled %.1f samples/s = %.3f%n",
+                    images,
+                    plain.imgPerSecond(),
+                    labelled.imgPerSecond(),
+                    labelled.imgPerSecond() / plain.imgPerSecond());
+        } finally {
+            deleteTree(scratch);
+        }
+        out.put("cores", cores);
+        if (json != null) {
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), out);
+        }
+        return 0;
+    }
+}

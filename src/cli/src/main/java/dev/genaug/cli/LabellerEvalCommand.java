@@ -1,0 +1,242 @@
+package dev.genaug.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.genaug.domain.dataset.ShapesParts;
+import dev.genaug.domain.inference.FloatTensor;
+import dev.genaug.domain.labelling.Ensemble;
+import dev.genaug.domain.labelling.FeatureMaps;
+import dev.genaug.domain.labelling.FeatureSource;
+import dev.genaug.domain.labelling.LabellerOnnx;
+import dev.genaug.domain.labelling.LabellerTrainer;
+import dev.genaug.domain.labelling.ScratchLabeller;
+import dev.genaug.domain.labelling.SegmentationScore;
+import dev.genaug.domain.repository.ModelRepository;
+import dev.genaug.domain.repository.ResolvedModel;
+import dev.genaug.inference.OnnxBackend;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code genaug labeller eval}: mIoU of labellers trained on N annotated renders, measured on
+ * held-out renders against their ground-truth masks, with two baselines: the same ensemble on the
+ * decoded image's RGB plus pixel coordinates, and the labeller trained on many annotations.
+ */
+@Command(
+        name = "eval",
+        mixinStandardHelpOptions = true,
+        description = "mIoU of the labeller for N annotations against ground truth, with baselines.")
+final class LabellerEvalCommand implements Callable<Integer> {
+    @Option(
+            names = "--annotations",
+            split = ",",
+            defaultValue = "16",
+            description = "Annotated renders to train on; a list runs each (default ${DEFAULT-VALUE}).")
+    List<Integer> annotations;
+
+    @Option(
+            names = "--reference-annotations",
+            defaultValue = "256",
+            description = "Annotations of the many-annotation baseline (default ${DEFAULT-VALUE}).")
+    int reference;
+
+    @Option(names = "--held-out", defaultValue = "500", description = "Held-out renders (default ${DEFAULT-VALUE}).")
+    int heldOut;
+
+    @Option(names = "--ensemble", defaultValue = "10", description = "Members (default ${DEFAULT-VALUE}).")
+    int ensemble;
+
+    @Option(names = "--max-epochs", defaultValue = "100", description = "Epoch cap (default ${DEFAULT-VALUE}).")
+    int maxEpochs;
+
+    @Option(names = "--patience", defaultValue = "50", description = "Early-stop patience in mini-batches.")
+    int patience;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Training seed (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--threads", defaultValue = "0", description = "Training threads; 0 means one per core.")
+    int threads;
+
+    @Option(names = "--skip-reference", description = "Do not train the many-annotation baseline.")
+    boolean skipReference;
+
+    private final Path scratchRoot = Path.of(System.getProperty("java.io.tmpdir"));
+
+    @Option(names = "--json", description = "Write the figures to this file.")
+    Path json;
+
+    @Override
+    public Integer call() throws Exception {
+        ModelRepository repository = ModelRepository.open(LocalStack.root().resolve("deploy/model-repository"));
+        ResolvedModel encoder = repository.resolve("shapes-encoder", "", "encoder");
+        ResolvedModel generator = repository.resolve("shapes-generator", "", "generator");
+        int classes = ShapesParts.CLASSES.size();
+        int cores = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        Map<String, Object> out = new LinkedHashMap<>();
+        try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(cores, false, false))) {
+            List<LabellerOnnx.Input> inputs = FeatureSource.inputs(generator.manifest());
+            int max = annotations.stream().mapToInt(Integer::intValue).max().orElse(0);
+            if (!skipReference) {
+                max = Math.max(max, reference);
+            }
+            Renders train = Renders.encode(onnx, encoder, generator, inputs, 1, max);
+            Renders test = Renders.encode(onnx, encoder, generator, inputs, 2, heldOut);
+            Map<String, Object> perN = new LinkedHashMap<>();
+            for (int n : annotations) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("miou", evaluate(onnx, train.first(n), test, inputs, classes, cores, row, ""));
+                Renders trainRgb = train.first(n).rgbAndCoordinates();
+                Renders testRgb = test.rgbAndCoordinates();
+                row.put(
+                        "rgb_baseline_miou",
+                        evaluate(onnx, trainRgb, testRgb, trainRgb.inputs, classes, cores, row, "rgb_"));
+                perN.put(Integer.toString(n), row);
+                System.out.printf(
+                        "annotations %3d  mIoU %.4f  rgb+xy baseline %.4f  (train %.1f s)%n",
+                        n, row.get("miou"), row.get("rgb_baseline_miou"), row.get("train_s"));
+            }
+            out.put("annotations", perN);
+            Map<String, Object> first =
+                    perN.isEmpty() ? Map.of() : asMap(perN.values().iterator().next());
+            out.put("miou", first.get("miou"));
+            out.put("rgb_baseline_miou", first.get("rgb_baseline_miou"));
+            if (!skipReference) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                double miou = evaluate(onnx, train.first(reference), test, inputs, classes, cores, row, "");
+                out.put("miou_256", miou);
+                out.put("reference_annotations", reference);
+                out.put("reference", row);
+                System.out.printf("annotations %3d  mIoU %.4f  (train %.1f s)%n", reference, miou, row.get("train_s"));
+            }
+        }
+        out.put("held_out", heldOut);
+        out.put("ensemble", ensemble);
+        out.put("seed", seed);
+        if (json != null) {
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), out);
+        }
+        return 0;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> asMap(Object o) {
+        return (Map<String, Object>) o;
+    }
+
+    private double evaluate(
+            OnnxBackend onnx,
+            Renders train,
+            Renders test,
+            List<LabellerOnnx.Input> inputs,
+            int classes,
+            int cores,
+            Map<String, Object> row,
+            String prefix) {
+        long t0 = System.nanoTime();
+        LabellerTrainer.Settings settings = new LabellerTrainer.Settings(
+                ensemble, new int[] {128, 32}, maxEpochs, patience, seed, 64, 1e-3f, cores);
+        int[] epochs = new int[ensemble];
+        Ensemble e = LabellerTrainer.train(
+                train.maps,
+                train.masks,
+                classes,
+                settings,
+                (m, epoch, loss) -> epochs[m] = epoch + 1,
+                () -> false);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        row.put(prefix + "train_s", seconds);
+        row.put(prefix + "epochs", epochs);
+        byte[] model = LabellerOnnx.export(e, inputs, 64, 64, "genaug-eval");
+        SegmentationScore score = new SegmentationScore(classes);
+        try (ScratchLabeller scratch = ScratchLabeller.stage(scratchRoot, model)) {
+            for (int from = 0; from < test.maps.images(); from += 4) {
+                int start = from;
+                int n = Math.min(4, test.maps.images() - start);
+                Map<String, FloatTensor> feeds = new LinkedHashMap<>();
+                test.maps.tensors().forEach((name, t) -> feeds.put(name, t.slice(start, n)));
+                float[] labels = onnx.infer(scratch.model(), feeds, List.of(LabellerOnnx.LABELS))
+                        .get(LabellerOnnx.LABELS)
+                        .data();
+                for (int i = 0; i < n; i++) {
+                    byte[] truth = java.util.Arrays.copyOfRange(test.masks, (start + i) * 4096, (start + i + 1) * 4096);
+                    score.add(labels, i * 4096, truth);
+                }
+            }
+            onnx.release(scratch.model());
+        }
+        Map<String, Double> perClass = new LinkedHashMap<>();
+        for (int c = 0; c < classes; c++) {
+            perClass.put(ShapesParts.CLASSES.get(c), score.iou(c));
+        }
+        row.put(prefix + "class_iou", perClass);
+        return score.meanIou();
+    }
+
+    /** Encoded renders: the features of their reconstructions and their true masks. */
+    record Renders(FeatureMaps maps, byte[] masks, float[] rgb, List<LabellerOnnx.Input> inputs) {
+        static Renders encode(
+                OnnxBackend onnx,
+                ResolvedModel encoder,
+                ResolvedModel generator,
+                List<LabellerOnnx.Input> inputs,
+                long seed,
+                int count) {
+            List<byte[]> rgb = new ArrayList<>();
+            byte[] masks = new byte[count * 4096];
+            for (int i = 0; i < count; i++) {
+                ShapesParts.Sample s = ShapesParts.render(seed, i);
+                rgb.add(s.rgb());
+                System.arraycopy(s.mask(), 0, masks, i * 4096, 4096);
+            }
+            float[] mu = RenderEncoding.encode(onnx, encoder, rgb);
+            FeatureMaps maps = FeatureSource.generate(onnx, generator, inputs, mu, count);
+            return new Renders(maps, masks, null, inputs);
+        }
+
+        Renders first(int n) {
+            List<FeatureMaps.Level> levels = new ArrayList<>();
+            for (FeatureMaps.Level l : maps.levels()) {
+                int per = l.data().length / maps.images();
+                levels.add(new FeatureMaps.Level(
+                        l.name(), l.channels(), l.stride(), java.util.Arrays.copyOf(l.data(), n * per)));
+            }
+            return new Renders(
+                    new FeatureMaps(n, maps.height(), maps.width(), levels),
+                    java.util.Arrays.copyOf(masks, n * 4096),
+                    null,
+                    inputs);
+        }
+
+        /** The baseline's inputs: the decoded image and the pixel's coordinates in [-1, 1]. */
+        Renders rgbAndCoordinates() {
+            FeatureMaps.Level image = maps.levels().get(0);
+            int n = maps.images();
+            int h = maps.height();
+            int w = maps.width();
+            float[] coords = new float[n * 2 * h * w];
+            for (int i = 0; i < n; i++) {
+                for (int y = 0; y < h; y++) {
+                    for (int x = 0; x < w; x++) {
+                        coords[((i * 2) * h + y) * w + x] = (2f * x + 1) / w - 1;
+                        coords[((i * 2 + 1) * h + y) * w + x] = (2f * y + 1) / h - 1;
+                    }
+                }
+            }
+            FeatureMaps.Level xy = new FeatureMaps.Level("coords", 2, 1, coords);
+            return new Renders(
+                    new FeatureMaps(n, h, w, List.of(image, xy)),
+                    masks,
+                    null,
+                    List.of(
+                            new LabellerOnnx.Input(image.name(), image.channels(), 1),
+                            new LabellerOnnx.Input("coords", 2, 1)));
+        }
+    }
+}

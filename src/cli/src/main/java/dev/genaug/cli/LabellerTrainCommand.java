@@ -1,0 +1,105 @@
+package dev.genaug.cli;
+
+import com.google.protobuf.ByteString;
+import dev.genaug.api.common.v1.Image;
+import dev.genaug.api.common.v1.ModelRef;
+import dev.genaug.api.labeller.v1.Annotation;
+import dev.genaug.api.labeller.v1.TrainRequest;
+import dev.genaug.domain.dataset.ShapesParts;
+import dev.genaug.domain.labelling.Labelling;
+import dev.genaug.domain.repository.ModelRepository;
+import dev.genaug.domain.repository.ResolvedModel;
+import dev.genaug.domain.tensor.ImageCodec;
+import dev.genaug.inference.OnnxBackend;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code genaug labeller train --from-renders N}: annotations made from N renders of the reference
+ * dataset (each image, encoded by the generator's paired encoder, with its ground-truth mask),
+ * trained and registered in the model repository, in this process.
+ */
+@Command(
+        name = "train",
+        mixinStandardHelpOptions = true,
+        description = "Train a labeller on annotated renders and register it in the model repository.")
+final class LabellerTrainCommand implements Callable<Integer> {
+    @Option(
+            names = "--from-renders",
+            defaultValue = "16",
+            description = "Annotations: this many renders (seed 1) with their true masks (default ${DEFAULT-VALUE}).")
+    int renders;
+
+    @Option(
+            names = "--name",
+            defaultValue = "shapes-labeller",
+            description = "Labeller name (default ${DEFAULT-VALUE}).")
+    String name;
+
+    @Option(
+            names = "--generator",
+            defaultValue = "shapes-generator",
+            description = "Generator whose features it reads (default ${DEFAULT-VALUE}).")
+    String generator;
+
+    @Option(names = "--ensemble", defaultValue = "10", description = "Members (default ${DEFAULT-VALUE}).")
+    int ensemble;
+
+    @Option(names = "--max-epochs", defaultValue = "100", description = "Epoch cap (default ${DEFAULT-VALUE}).")
+    int maxEpochs;
+
+    @Option(
+            names = "--patience",
+            defaultValue = "50",
+            description = "Mini-batches without improvement before a member stops (default ${DEFAULT-VALUE}).")
+    int patience;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Training seed (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--threads", defaultValue = "0", description = "Threads; 0 means one per core.")
+    int threads;
+
+    @Option(
+            names = "--repository",
+            description = "Model repository to register in (default: deploy/model-repository of this checkout).")
+    Path repositoryRoot;
+
+    @Override
+    public Integer call() {
+        Path root = repositoryRoot != null ? repositoryRoot : LocalStack.root().resolve("deploy/model-repository");
+        ModelRepository repository = ModelRepository.open(root);
+        TrainRequest.Builder request = TrainRequest.newBuilder()
+                .setGenerator(ModelRef.newBuilder().setName(generator))
+                .setLabellerName(name)
+                .addAllClassNames(ShapesParts.CLASSES)
+                .setEnsembleSize(ensemble)
+                .setMaxEpochs(maxEpochs)
+                .setPatience(patience)
+                .setSeed(seed);
+        for (int i = 0; i < renders; i++) {
+            ShapesParts.Sample s = ShapesParts.render(1, i);
+            request.addAnnotations(Annotation.newBuilder()
+                    .setImage(Image.newBuilder().setPng(ByteString.copyFrom(ImageCodec.encodePng(s.rgb(), 3, 64, 64))))
+                    .setLabelPng(ByteString.copyFrom(ImageCodec.encodePng(s.mask(), 1, 64, 64))));
+        }
+        int cores = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        long t0 = System.nanoTime();
+        try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(cores, false, false))) {
+            Labelling labelling = new Labelling(repository, onnx, new Labelling.Settings(256, cores));
+            ResolvedModel labeller = labelling.train(
+                    request.build(),
+                    (member, epoch, loss) ->
+                            System.out.printf("member %2d  epoch %3d  loss %.4f%n", member, epoch, loss),
+                    () -> false);
+            System.out.printf(
+                    "registered %s version %d in %s (%.1f s)%n",
+                    labeller.name(), labeller.version(), root, (System.nanoTime() - t0) / 1e9);
+            System.out.println(
+                    "label a dataset: ./genaug generate --labeller " + labeller.name() + " --count 1000 --out DIR");
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,122 @@
+package dev.genaug.domain.labelling;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.genaug.domain.dataset.ShapesParts;
+import dev.genaug.domain.inference.FloatTensor;
+import dev.genaug.domain.random.RandomStream;
+import dev.genaug.domain.repository.ModelRepository;
+import dev.genaug.domain.repository.ResolvedModel;
+import dev.genaug.inference.OnnxBackend;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The exported labeller (first layer at native resolution, scaling and BatchNorm folded, all in
+ * one ONNX graph run by ONNX Runtime) against the plain per-pixel reference of {@link Ensemble}.
+ */
+class LabellerOnnxTest {
+    private static OnnxBackend onnx;
+    private static ResolvedModel generator;
+    private static FeatureMaps maps;
+    private static Ensemble ensemble;
+
+    @BeforeAll
+    static void train() {
+        Path root = Path.of("").toAbsolutePath();
+        while (!Files.isDirectory(root.resolve("deploy/model-repository"))) {
+            root = root.getParent();
+        }
+        ModelRepository repository = ModelRepository.open(root.resolve("deploy/model-repository"));
+        generator = repository.resolve("shapes-generator", "", "generator");
+        onnx = new OnnxBackend(new OnnxBackend.Settings(2, false, false));
+        int d = generator.manifest().getLatent().getDimension();
+        float[] z = new float[6 * d];
+        for (int i = 0; i < 6; i++) {
+            RandomStream r = RandomStream.of(11, i);
+            for (int k = 0; k < d; k++) {
+                z[i * d + k] = (float) r.nextGaussian();
+            }
+        }
+        maps = FeatureSource.generate(onnx, generator, FeatureSource.inputs(generator.manifest()), z, 6);
+        // Masks of renders stand in for annotations: the test is about arithmetic, not accuracy.
+        byte[] masks = new byte[4 * 4096];
+        for (int i = 0; i < 4; i++) {
+            System.arraycopy(ShapesParts.render(1, i).mask(), 0, masks, i * 4096, 4096);
+        }
+        FeatureMaps train = firstImages(maps, 4);
+        ensemble = LabellerTrainer.train(
+                train,
+                masks,
+                ShapesParts.CLASSES.size(),
+                new LabellerTrainer.Settings(3, new int[] {16, 8}, 1, 10, 5, 64, 1e-3f, 2),
+                (m, e, l) -> {},
+                () -> false);
+    }
+
+    @AfterAll
+    static void close() {
+        onnx.close();
+    }
+
+    static FeatureMaps firstImages(FeatureMaps all, int n) {
+        List<FeatureMaps.Level> levels = all.levels().stream()
+                .map(l -> new FeatureMaps.Level(
+                        l.name(),
+                        l.channels(),
+                        l.stride(),
+                        java.util.Arrays.copyOf(l.data(), l.data().length / all.images() * n)))
+                .toList();
+        return new FeatureMaps(n, all.height(), all.width(), levels);
+    }
+
+    @Test
+    void shouldMatchThePerPixelReferenceWhenRunByOnnxRuntime(@TempDir Path dir) throws Exception {
+        List<LabellerOnnx.Input> inputs = FeatureSource.inputs(generator.manifest());
+        byte[] model = LabellerOnnx.export(ensemble, inputs, 64, 64, "test");
+        Path folder = dir.resolve("l");
+        Files.createDirectories(folder.resolve("1"));
+        Files.write(folder.resolve("1/model.onnx"), model);
+        Files.writeString(folder.resolve("config.pbtxt"), "name: \"l\"\nplatform: \"onnxruntime_onnx\"\n");
+        ResolvedModel labeller = ModelRepository.open(dir).resolve("l", "", "labeller");
+
+        Map<String, FloatTensor> out = onnx.infer(
+                labeller,
+                maps.tensors(),
+                List.of(LabellerOnnx.LABELS, LabellerOnnx.CONFIDENCE, LabellerOnnx.UNCERTAINTY));
+        Ensemble.Labels expected = ensemble.label(maps);
+
+        assertThat(out.get(LabellerOnnx.LABELS).shape()).containsExactly(6, 64, 64);
+        assertThat(out.get(LabellerOnnx.UNCERTAINTY).shape()).containsExactly(6);
+        float[] confidence = out.get(LabellerOnnx.CONFIDENCE).data();
+        float[] labels = out.get(LabellerOnnx.LABELS).data();
+        int disagreements = 0;
+        for (int p = 0; p < labels.length; p++) {
+            assertThat(confidence[p])
+                    .as("confidence of pixel %d", p)
+                    .isCloseTo(expected.confidence()[p], within(1e-4f));
+            if (labels[p] != expected.labels()[p]) {
+                // Only a near tie between two classes may flip the argmax.
+                disagreements++;
+                assertThat(confidence[p]).isLessThan(0.51f);
+            }
+        }
+        assertThat(disagreements).isLessThan(labels.length / 1000);
+        float[] u = out.get(LabellerOnnx.UNCERTAINTY).data();
+        for (int i = 0; i < 6; i++) {
+            assertThat(u[i]).as("uncertainty of image %d", i).isCloseTo(expected.uncertainty()[i], within(1e-4f));
+        }
+        double most = 0;
+        for (float v : u) {
+            most = Math.max(most, v);
+        }
+        assertThat(most).as("an ensemble of three disagrees somewhere").isGreaterThan(0);
+    }
+}
