@@ -144,12 +144,7 @@ final class LabellerEvalCommand implements Callable<Integer> {
                 ensemble, new int[] {128, 32}, maxEpochs, patience, seed, 64, 1e-3f, cores);
         int[] epochs = new int[ensemble];
         Ensemble e = LabellerTrainer.train(
-                train.maps,
-                train.masks,
-                classes,
-                settings,
-                (m, epoch, loss) -> epochs[m] = epoch + 1,
-                () -> false);
+                train.maps, train.masks, classes, settings, (m, epoch, loss) -> epochs[m] = epoch + 1, () -> false);
         double seconds = (System.nanoTime() - t0) / 1e9;
         row.put(prefix + "train_s", seconds);
         row.put(prefix + "epochs", epochs);

@@ -213,7 +213,8 @@ public final class LabellerRegistry {
         return "output [\n"
                 + "  { name: \"" + LabellerOnnx.LABELS + "\"" + map
                 + "  { name: \"" + LabellerOnnx.CONFIDENCE + "\"" + map
-                + "  { name: \"" + LabellerOnnx.UNCERTAINTY + "\" data_type: TYPE_FP32 dims: [ 1 ] reshape: { shape: [ ] } }\n"
+                + "  { name: \"" + LabellerOnnx.UNCERTAINTY
+                + "\" data_type: TYPE_FP32 dims: [ 1 ] reshape: { shape: [ ] } }\n"
                 + "]\n";
     }
 
