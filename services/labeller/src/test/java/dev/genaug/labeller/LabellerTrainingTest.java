@@ -115,9 +115,7 @@ class LabellerTrainingTest {
         // Three identical latents: identical pictures, identical uncertainty.
         assertThat(labels.getUncertaintyList())
                 .hasSize(3)
-                .allSatisfy(u -> assertThat(u)
-                        .isGreaterThanOrEqualTo(0f)
-                        .isCloseTo(labels.getUncertainty(0), org.assertj.core.api.Assertions.within(1e-5f)));
+                .allSatisfy(u -> assertThat(u).isGreaterThanOrEqualTo(0f).isEqualTo(labels.getUncertainty(0)));
 
         // Training again adds version 2 beside version 1.
         List<TrainProgress> again = new ArrayList<>();

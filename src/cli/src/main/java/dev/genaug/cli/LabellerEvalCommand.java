@@ -9,6 +9,7 @@ import dev.genaug.domain.labelling.FeatureMaps;
 import dev.genaug.domain.labelling.FeatureSource;
 import dev.genaug.domain.labelling.LabellerOnnx;
 import dev.genaug.domain.labelling.LabellerTrainer;
+import dev.genaug.domain.labelling.Labelling;
 import dev.genaug.domain.labelling.ScratchLabeller;
 import dev.genaug.domain.labelling.SegmentationScore;
 import dev.genaug.domain.repository.ModelRepository;
@@ -64,6 +65,23 @@ final class LabellerEvalCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", description = "Training threads; 0 means one per core.")
     int threads;
 
+    @Option(
+            names = "--balanced",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
+            description = "Annotate renders taken in turn from each category (default ${DEFAULT-VALUE});"
+                    + " --no-balanced takes the first renders, with the dataset's 60/30/10 skew.")
+    boolean balanced;
+
+    private static long[] first(int n) {
+        long[] out = new long[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = i;
+        }
+        return out;
+    }
+
     @Option(names = "--skip-reference", description = "Do not train the many-annotation baseline.")
     boolean skipReference;
 
@@ -86,8 +104,9 @@ final class LabellerEvalCommand implements Callable<Integer> {
             if (!skipReference) {
                 max = Math.max(max, reference);
             }
-            Renders train = Renders.encode(onnx, encoder, generator, inputs, 1, max);
-            Renders test = Renders.encode(onnx, encoder, generator, inputs, 2, heldOut);
+            Renders train = Renders.encode(
+                    onnx, encoder, generator, inputs, 1, balanced ? ShapesParts.balancedIndices(1, max) : first(max));
+            Renders test = Renders.encode(onnx, encoder, generator, inputs, 2, first(heldOut));
             Map<String, Object> perN = new LinkedHashMap<>();
             for (int n : annotations) {
                 Map<String, Object> row = new LinkedHashMap<>();
@@ -117,6 +136,7 @@ final class LabellerEvalCommand implements Callable<Integer> {
             }
         }
         out.put("held_out", heldOut);
+        out.put("balanced_annotations", balanced);
         out.put("ensemble", ensemble);
         out.put("seed", seed);
         if (json != null) {
@@ -151,9 +171,9 @@ final class LabellerEvalCommand implements Callable<Integer> {
         byte[] model = LabellerOnnx.export(e, inputs, 64, 64, "genaug-eval");
         SegmentationScore score = new SegmentationScore(classes);
         try (ScratchLabeller scratch = ScratchLabeller.stage(scratchRoot, model)) {
-            for (int from = 0; from < test.maps.images(); from += 4) {
+            for (int from = 0; from < test.maps.images(); from += Labelling.LABEL_CHUNK) {
                 int start = from;
-                int n = Math.min(4, test.maps.images() - start);
+                int n = Math.min(Labelling.LABEL_CHUNK, test.maps.images() - start);
                 Map<String, FloatTensor> feeds = new LinkedHashMap<>();
                 test.maps.tensors().forEach((name, t) -> feeds.put(name, t.slice(start, n)));
                 float[] labels = onnx.infer(scratch.model(), feeds, List.of(LabellerOnnx.LABELS))
@@ -182,11 +202,12 @@ final class LabellerEvalCommand implements Callable<Integer> {
                 ResolvedModel generator,
                 List<LabellerOnnx.Input> inputs,
                 long seed,
-                int count) {
+                long[] indices) {
+            int count = indices.length;
             List<byte[]> rgb = new ArrayList<>();
             byte[] masks = new byte[count * 4096];
             for (int i = 0; i < count; i++) {
-                ShapesParts.Sample s = ShapesParts.render(seed, i);
+                ShapesParts.Sample s = ShapesParts.render(seed, indices[i]);
                 rgb.add(s.rgb());
                 System.arraycopy(s.mask(), 0, masks, i * 4096, 4096);
             }

@@ -98,4 +98,80 @@ class GenaugGenerateIT {
         assertThat(refused.output()).contains("refused (FAILED_PRECONDITION): job.output: folder");
         assertThat(Files.readString(used.resolve("keep.txt"))).isEqualTo("mine");
     }
+
+    @Test
+    void shouldWriteLabelledShardsThatDoNotDependOnTheBatchingWhenALabellerIsNamed() throws Exception {
+        Path a = tmp.resolve("labelled-a");
+        Path b = tmp.resolve("labelled-b");
+        Run first = generate(
+                "--count",
+                "120",
+                "--shard-size",
+                "50",
+                "--batch-size",
+                "64",
+                "--labeller",
+                "shapes-labeller",
+                "--out",
+                a.toString());
+        assertThat(first.exit()).as(first.output()).isZero();
+        Run second = generate(
+                "--count",
+                "120",
+                "--shard-size",
+                "50",
+                "--batch-size",
+                "7",
+                "--labeller",
+                "shapes-labeller",
+                "--out",
+                b.toString());
+        assertThat(second.exit()).as(second.output()).isZero();
+
+        DatasetManifest.Builder manifest = DatasetManifest.newBuilder();
+        JsonFormat.parser().merge(Files.readString(a.resolve("manifest.json"), StandardCharsets.UTF_8), manifest);
+        assertThat(first.output())
+                .contains("labelled by shapes-labeller: " + manifest.getSamples() + " samples kept, "
+                        + manifest.getDropped() + " dropped");
+        assertThat(manifest.getSamples() + manifest.getDropped()).isEqualTo(120);
+        // The default filter drops about a tenth (a per-sample threshold: binomial noise around 12).
+        assertThat(manifest.getDropped()).isBetween(2L, 30L);
+        assertThat(manifest.getModelsList())
+                .extracting(m -> m.getRole() + ":" + m.getModel().getName())
+                .containsExactly("generator:shapes-generator", "labeller:shapes-labeller");
+        assertThat(manifest.getModels(1).getSha256())
+                .isEqualTo(sha256(ProjectFiles.resolve("deploy/model-repository/shapes-labeller/1/model.onnx")));
+        for (ShardEntry shard : manifest.getShardsList()) {
+            assertThat(sha256(b.resolve(shard.getName())))
+                    .as("%s with batches of 7 vs 64", shard.getName())
+                    .isEqualTo(shard.getSha256());
+        }
+        try (var tar = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
+                Files.newInputStream(a.resolve("shard-000000.tar")))) {
+            List<String> names = new java.util.ArrayList<>();
+            org.apache.commons.compress.archivers.tar.TarArchiveEntry e;
+            while ((e = tar.getNextEntry()) != null) {
+                names.add(e.getName());
+                if (e.getName().endsWith(".mask.png")) {
+                    var mask = ImageIO.read(tar);
+                    assertThat(mask.getWidth()).isEqualTo(64);
+                    for (int y = 0; y < 64; y++) {
+                        for (int x = 0; x < 64; x++) {
+                            assertThat(mask.getRaster().getSample(x, y, 0)).isLessThan(11);
+                        }
+                    }
+                } else if (e.getName().endsWith(".json")) {
+                    assertThat(new String(tar.readAllBytes(), StandardCharsets.UTF_8))
+                            .contains("\"uncertainty\":")
+                            .contains("\"labeller\":{\"name\":\"shapes-labeller\"");
+                }
+            }
+            // Every kept sample has its image, mask and metadata, in that order.
+            assertThat(names.size() % 3).isZero();
+            for (int i = 0; i < names.size(); i += 3) {
+                String key = names.get(i).substring(0, names.get(i).indexOf('.'));
+                assertThat(names.subList(i, i + 3)).containsExactly(key + ".png", key + ".mask.png", key + ".json");
+            }
+        }
+    }
 }

@@ -58,6 +58,31 @@ public final class ShapesParts {
 
     private record Part(String name, Shape shape) {}
 
+    /**
+     * The first n indices of a seed's renders taken in turn from each category (house, tree, car,
+     * house, ...), skipping renders of a category already taken its share: the renders a person
+     * annotating a few images would pick, so that every part class is annotated whatever the skew.
+     */
+    public static long[] balancedIndices(long seed, int n) {
+        long[] out = new long[n];
+        int[] taken = new int[CATEGORIES.size()];
+        java.util.List<java.util.ArrayDeque<Long>> waiting = new java.util.ArrayList<>();
+        for (int c = 0; c < CATEGORIES.size(); c++) {
+            waiting.add(new java.util.ArrayDeque<>());
+        }
+        long next = 0;
+        for (int i = 0; i < n; i++) {
+            int want = i % CATEGORIES.size();
+            while (waiting.get(want).isEmpty()) {
+                waiting.get(render(seed, next).category()).add(next);
+                next++;
+            }
+            out[i] = waiting.get(want).poll();
+            taken[want]++;
+        }
+        return out;
+    }
+
     public static Sample render(long seed, long index) {
         RandomStream r = RandomStream.of(seed, index);
         double u = r.nextDouble();

@@ -38,13 +38,24 @@ public final class FeatureSource {
             List<LabellerOnnx.Input> inputs,
             float[] latents,
             int rows) {
+        return generate(backend, generator, inputs, latents, rows, CHUNK);
+    }
+
+    /** As above, {@code chunk} latents per generator run. */
+    public static FeatureMaps generate(
+            InferenceBackend backend,
+            ResolvedModel generator,
+            List<LabellerOnnx.Input> inputs,
+            float[] latents,
+            int rows,
+            int chunk) {
         ModelManifest m = generator.manifest();
         int d = m.getLatent().getDimension();
         String z = m.getTensorsOrDefault("latent", "z");
         List<String> names = inputs.stream().map(LabellerOnnx.Input::name).toList();
         Map<String, List<FloatTensor>> parts = new HashMap<>();
-        for (int start = 0; start < rows; start += CHUNK) {
-            int n = Math.min(CHUNK, rows - start);
+        for (int start = 0; start < rows; start += chunk) {
+            int n = Math.min(chunk, rows - start);
             Map<String, FloatTensor> out = backend.infer(
                     generator,
                     Map.of(

@@ -115,6 +115,9 @@ public final class LabellerOnnx {
         }
         List<String> summands = new ArrayList<>();
         int offset = 0;
+        // The bias rides on the first full-resolution convolution when there is one (no extra
+        // pass over the largest tensor of the graph).
+        boolean biasPlaced = false;
         for (Input in : inputs) {
             float[] weight = new float[e * hidden * in.channels()];
             for (int m = 0; m < e; m++) {
@@ -126,7 +129,12 @@ public final class LabellerOnnx {
             }
             offset += in.channels();
             String w = constant(in.name() + "_w1", weight, e * hidden, in.channels(), 1, 1);
-            String projected = node("Conv", List.of(in.name(), w), in.name() + "_layer1");
+            List<String> convInputs = new ArrayList<>(List.of(in.name(), w));
+            if (in.stride() == 1 && !biasPlaced) {
+                convInputs.add(constant("b1", bias1, e * hidden));
+                biasPlaced = true;
+            }
+            String projected = node("Conv", convInputs, in.name() + "_layer1");
             if (in.stride() > 1) {
                 String scales = constant(in.name() + "_scales", new float[] {1, 1, in.stride(), in.stride()}, 4);
                 projected = node(
@@ -139,10 +147,14 @@ public final class LabellerOnnx {
             summands.add(projected);
         }
         String sum = summands.size() == 1 ? summands.get(0) : node("Sum", summands, "layer1_sum");
+        if (!biasPlaced) {
+            sum = node("Add", List.of(sum, constant("b1", bias1, 1, e * hidden, 1, 1)), "layer1");
+        }
+        // Members side by side: [N, E, hidden, pixels], so later layers are one batched MatMul.
         String h = node(
-                "Relu",
-                List.of(node("Add", List.of(sum, constant("b1", bias1, 1, e * hidden, 1, 1)), "layer1")),
-                "layer1_relu");
+                "Reshape",
+                List.of(node("Relu", List.of(sum), "layer1_relu"), longs("member_shape", 0, e, hidden, -1)),
+                "layer1_members");
 
         // Later layers: BatchNorm of the previous hidden layer folded into the weights.
         for (int l = 1; l < any.layers(); l++) {
@@ -164,19 +176,14 @@ public final class LabellerOnnx {
                     bias[m * out + j] = (float) b;
                 }
             }
-            String conv = node(
-                    "Conv",
-                    List.of(
-                            h,
-                            constant("w" + (l + 1), weight, e * out, in, 1, 1),
-                            constant("b" + (l + 1), bias, e * out)),
-                    "layer" + (l + 1),
-                    intAttr("group", e));
-            h = l < any.layers() - 1 ? node("Relu", List.of(conv), "layer" + (l + 1) + "_relu") : conv;
+            // [E, out, in] x [N, E, in, pixels] -> [N, E, out, pixels]: one GEMM per picture and member.
+            String product = node(
+                    "MatMul", List.of(constant("w" + (l + 1), weight, e, out, in), h), "layer" + (l + 1) + "_product");
+            String layer = node("Add", List.of(product, constant("b" + (l + 1), bias, e, out, 1)), "layer" + (l + 1));
+            h = l < any.layers() - 1 ? node("Relu", List.of(layer), "layer" + (l + 1) + "_relu") : layer;
         }
         int pixels = height * width;
-        String perMember = node("Reshape", List.of(h, longs("split_shape", 0, e, classes, -1)), "logits");
-        String p = node("Softmax", List.of(perMember), "member_probabilities", intAttr("axis", 2));
+        String p = node("Softmax", List.of(h), "member_probabilities", intAttr("axis", 2));
         String meanP = node("ReduceMean", List.of(p), "probabilities", intsAttr("axes", 1), intAttr("keepdims", 0));
         String image = longs("image_shape", 0, height, width);
         String argmax = node("ArgMax", List.of(meanP), "argmax", intAttr("axis", 1), intAttr("keepdims", 0));

@@ -39,11 +39,14 @@ import java.util.function.BooleanSupplier;
 /** DatasetGAN-style labelling: training a labeller from annotations, and applying it. */
 public final class Labelling {
     /**
-     * Pictures per run of a labeller: its intermediate tensors are (members x hidden) channels at
-     * full resolution, 84 MB per picture-batch of 4 for the default ensemble, so small runs keep
-     * memory bounded at no cost in GEMM efficiency (4 x 4096 pixel rows).
+     * Pictures per run of the generator and the labeller when labelling samples: one. A picture's
+     * result then never depends on its neighbours in a run (ONNX Runtime's vectorised reductions
+     * can round differently at other offsets of a batch), so labelled datasets are byte-identical
+     * for any batching; memory stays bounded too (the labeller's intermediates are members x hidden
+     * channels at full resolution, 21 MB per picture for the default ensemble), and a picture is
+     * 4096 pixel rows, enough for efficient GEMMs.
      */
-    public static final int LABEL_CHUNK = 4;
+    public static final int LABEL_CHUNK = 1;
 
     /** Prior samples the uncertainty quantiles of a new labeller are measured on. */
     public static final int REFERENCE_SAMPLES = 256;
@@ -383,7 +386,7 @@ public final class Labelling {
         List<LabellerOnnx.Input> inputs = t.labeller().manifest().getFeaturesList().stream()
                 .map(f -> new LabellerOnnx.Input(f.getName(), f.getChannels(), f.getStride()))
                 .toList();
-        FeatureMaps maps = FeatureSource.generate(backend, t.generator(), inputs, latents, rows);
+        FeatureMaps maps = FeatureSource.generate(backend, t.generator(), inputs, latents, rows, LABEL_CHUNK);
         Labelled l = infer(t.labeller(), maps);
         return new Labelled(t.labeller(), t.generator(), maps, l.labels(), l.confidence(), l.uncertainty());
     }
