@@ -55,6 +55,12 @@ public class LabellerGrpcService implements LabellerService {
     @Override
     @Blocking
     public Uni<LabelResponse> label(LabelRequest request) {
-        return Uni.createFrom().item(() -> labelling.label(request));
+        // Mapped here as well as by the application's handler: a handler registered by an earlier
+        // instance of the application in the same JVM (Quarkus tests restart it) would not
+        // recognise this instance's exception classes.
+        return Uni.createFrom()
+                .item(() -> labelling.label(request))
+                .onFailure()
+                .transform(GrpcStatusMapper::toException);
     }
 }

@@ -1,6 +1,7 @@
 package dev.genaug.labeller;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.google.protobuf.ByteString;
 import dev.genaug.api.common.v1.Image;
@@ -12,13 +13,20 @@ import dev.genaug.api.labeller.v1.LabellerServiceGrpc;
 import dev.genaug.api.labeller.v1.TrainProgress;
 import dev.genaug.api.labeller.v1.TrainRequest;
 import dev.genaug.domain.dataset.ShapesParts;
+import dev.genaug.domain.labelling.FeatureSource;
+import dev.genaug.domain.labelling.Labelling;
+import dev.genaug.domain.repository.ModelRepository;
+import dev.genaug.domain.repository.ResolvedModel;
 import dev.genaug.domain.tensor.ImageCodec;
 import dev.genaug.domain.tensor.Tensors;
+import dev.genaug.inference.OnnxBackend;
 import dev.genaug.testing.GrpcChannels;
 import dev.genaug.testing.KafkaTestResource;
 import dev.genaug.testing.ReferenceModelCopy;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -116,6 +124,43 @@ class LabellerTrainingTest {
         assertThat(labels.getUncertaintyList())
                 .hasSize(3)
                 .allSatisfy(u -> assertThat(u).isGreaterThanOrEqualTo(0f).isEqualTo(labels.getUncertainty(0)));
+
+        // The same samples given as feature maps (as if generated elsewhere) get the same answer.
+        float[] z = new float[2 * 32];
+        for (int i = 0; i < z.length; i++) {
+            z[i] = (float) Math.sin(i);
+        }
+        LabelResponse fromLatents = labeller.label(LabelRequest.newBuilder()
+                .setLabeller(registered)
+                .setLatents(Tensors.fp32(z, 2, 32))
+                .build());
+        LabelRequest.Builder byFeatures = LabelRequest.newBuilder().setLabeller(registered);
+        try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(1, false, false))) {
+            ResolvedModel generator = ModelRepository.open(repository).resolve("shapes-generator", "", "generator");
+            FeatureSource.generate(
+                            onnx, generator, FeatureSource.inputs(generator.manifest()), z, 2, Labelling.LABEL_CHUNK)
+                    .tensors()
+                    .forEach((name, t) -> byFeatures.putFeatures(name, Tensors.fp32(t.data(), t.shape())));
+        }
+        LabelResponse fromFeatures = labeller.label(byFeatures.build());
+        assertThat(fromFeatures.getLabels()).isEqualTo(fromLatents.getLabels());
+        assertThat(fromFeatures.getUncertaintyList()).isEqualTo(fromLatents.getUncertaintyList());
+
+        Status missing = catchThrowableOfType(
+                        StatusRuntimeException.class,
+                        () -> labeller.label(
+                                byFeatures.clone().removeFeatures("feat_8").build()))
+                .getStatus();
+        assertThat(missing.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(missing.getDescription()).startsWith("features[\"feat_8\"]").contains("missing");
+        Status both = catchThrowableOfType(
+                        StatusRuntimeException.class,
+                        () -> labeller.label(byFeatures
+                                .clone()
+                                .setLatents(Tensors.fp32(z, 2, 32))
+                                .build()))
+                .getStatus();
+        assertThat(both.getDescription()).contains("exactly one of latents and features");
 
         // Training again adds version 2 beside version 1.
         List<TrainProgress> again = new ArrayList<>();

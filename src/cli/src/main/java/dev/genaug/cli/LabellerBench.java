@@ -114,8 +114,8 @@ final class LabellerBench implements Callable<Integer> {
                     .setLabellerName("bench-labeller")
                     .addAllClassNames(ShapesParts.CLASSES)
                     .setEnsembleSize(ensemble);
-            for (int i = 0; i < annotations; i++) {
-                ShapesParts.Sample s = ShapesParts.render(1, i);
+            for (long index : ShapesParts.balancedIndices(1, annotations)) {
+                ShapesParts.Sample s = ShapesParts.render(1, index);
                 request.addAnnotations(Annotation.newBuilder()
                         .setImage(Image.newBuilder()
                                 .setPng(ByteString.copyFrom(ImageCodec.encodePng(s.rgb(), 3, 64, 64))))

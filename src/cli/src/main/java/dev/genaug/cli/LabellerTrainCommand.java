@@ -33,6 +33,15 @@ final class LabellerTrainCommand implements Callable<Integer> {
     int renders;
 
     @Option(
+            names = "--balanced",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
+            description = "Take the renders in turn from each category (default ${DEFAULT-VALUE});"
+                    + " --no-balanced takes the first ones, with the dataset's 60/30/10 skew.")
+    boolean balanced;
+
+    @Option(
             names = "--name",
             defaultValue = "shapes-labeller",
             description = "Labeller name (default ${DEFAULT-VALUE}).")
@@ -79,8 +88,11 @@ final class LabellerTrainCommand implements Callable<Integer> {
                 .setMaxEpochs(maxEpochs)
                 .setPatience(patience)
                 .setSeed(seed);
-        for (int i = 0; i < renders; i++) {
-            ShapesParts.Sample s = ShapesParts.render(1, i);
+        long[] indices = balanced
+                ? ShapesParts.balancedIndices(1, renders)
+                : java.util.stream.LongStream.range(0, renders).toArray();
+        for (long index : indices) {
+            ShapesParts.Sample s = ShapesParts.render(1, index);
             request.addAnnotations(Annotation.newBuilder()
                     .setImage(Image.newBuilder().setPng(ByteString.copyFrom(ImageCodec.encodePng(s.rgb(), 3, 64, 64))))
                     .setLabelPng(ByteString.copyFrom(ImageCodec.encodePng(s.mask(), 1, 64, 64))));

@@ -416,10 +416,22 @@ public final class Labelling {
 
     public LabelResponse label(LabelRequest request) {
         LabelTarget t = target(request.getLabeller(), request.getGenerator(), "labeller");
-        int d = t.generator().manifest().getLatent().getDimension();
-        float[] latents = LatentBatches.validate(request.getLatents(), d, settings.maxLabel(), "latents");
-        int rows = latents.length / d;
-        Labelled l = run(t, latents, rows);
+        boolean hasLatents = request.hasLatents() && request.getLatents().getShapeCount() > 0;
+        if (hasLatents == (request.getFeaturesCount() > 0)) {
+            throw new InvalidArgumentException("latents", "set exactly one of latents and features");
+        }
+        Labelled l;
+        int rows;
+        if (hasLatents) {
+            int d = t.generator().manifest().getLatent().getDimension();
+            float[] latents = LatentBatches.validate(request.getLatents(), d, settings.maxLabel(), "latents");
+            rows = latents.length / d;
+            l = run(t, latents, rows);
+        } else {
+            FeatureMaps maps = featureMaps(t, request.getFeaturesMap());
+            rows = maps.images();
+            l = infer(t.labeller(), maps);
+        }
         int h = t.generator().manifest().getImage().getHeight();
         int w = t.generator().manifest().getImage().getWidth();
         byte[] ids = new byte[l.labels().length];
@@ -434,6 +446,60 @@ public final class Labelling {
             out.addUncertainty(u);
         }
         return out.build();
+    }
+
+    /** Feature maps given in a Label request, checked against what the labeller reads. */
+    private FeatureMaps featureMaps(LabelTarget t, Map<String, dev.genaug.api.common.v1.Tensor> given) {
+        ImageSpec spec = t.generator().manifest().getImage();
+        int h = spec.getHeight();
+        int w = spec.getWidth();
+        List<FeatureOutput> wanted = t.labeller().manifest().getFeaturesList();
+        for (String name : given.keySet()) {
+            if (wanted.stream().noneMatch(f -> f.getName().equals(name))) {
+                throw new InvalidArgumentException(
+                        "features[\"" + name + "\"]",
+                        "is not an input of labeller '" + t.labeller().name() + "' (it reads "
+                                + wanted.stream().map(FeatureOutput::getName).toList() + ")");
+            }
+        }
+        long rows = -1;
+        List<FeatureMaps.Level> levels = new ArrayList<>();
+        for (FeatureOutput f : wanted) {
+            String field = "features[\"" + f.getName() + "\"]";
+            dev.genaug.api.common.v1.Tensor tensor = given.get(f.getName());
+            if (tensor == null) {
+                throw new InvalidArgumentException(
+                        field, "is missing: labeller '" + t.labeller().name() + "' reads it");
+            }
+            float[] values = Tensors.toFloats(tensor, field);
+            List<Long> shape = tensor.getShapeList();
+            List<Long> expected = List.of(
+                    shape.isEmpty() ? -1L : shape.get(0), (long) f.getChannels(), (long) (h / f.getStride()), (long)
+                            (w / f.getStride()));
+            if (!shape.equals(expected) || shape.get(0) < 1) {
+                throw new InvalidArgumentException(
+                        field + ".shape",
+                        "must be [N, " + f.getChannels() + ", " + h / f.getStride() + ", " + w / f.getStride()
+                                + "] with N >= 1, got " + shape);
+            }
+            if (rows >= 0 && shape.get(0) != rows) {
+                throw new InvalidArgumentException(
+                        field + ".shape[0]",
+                        "is " + shape.get(0) + " but other feature maps hold " + rows + " samples");
+            }
+            rows = shape.get(0);
+            if (rows > settings.maxLabel()) {
+                throw new dev.genaug.domain.error.ResourceExhaustedException(field + ": " + rows
+                        + " samples is above this service's cap of " + settings.maxLabel() + " per Label call");
+            }
+            for (int i = 0; i < values.length; i++) {
+                if (!Float.isFinite(values[i])) {
+                    throw new InvalidArgumentException(field, "holds a non-finite value at flat index " + i);
+                }
+            }
+            levels.add(new FeatureMaps.Level(f.getName(), f.getChannels(), f.getStride(), values));
+        }
+        return new FeatureMaps((int) rows, h, w, levels);
     }
 
     /** The uncertainty above which a labelled job drops a sample. */
