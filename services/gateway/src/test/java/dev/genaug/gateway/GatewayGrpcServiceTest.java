@@ -73,6 +73,15 @@ class GatewayGrpcServiceTest {
         assertThat(submit(job().clearModel()).getDescription()).startsWith("job.model.name:");
         assertThat(submit(job().setJobId("mine")).getDescription()).startsWith("job.job_id:");
         assertThat(submit(job().setTruncationPsi(-1f)).getDescription()).startsWith("job.truncation_psi:");
+        assertThat(submit(job().setDropFraction(0.2f)).getDescription())
+                .startsWith("job.drop_fraction:")
+                .contains("labelled jobs only");
+        assertThat(submit(job().setLabeller(dev.genaug.api.common.v1.ModelRef.newBuilder()
+                                        .setName("l"))
+                                .setDropFraction(1f))
+                        .getDescription())
+                .startsWith("job.drop_fraction:")
+                .contains("[0, 1)");
         Status big = submit(job().setCount(100_000_001));
         assertThat(big.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
         Status none = catchThrowableOfType(
