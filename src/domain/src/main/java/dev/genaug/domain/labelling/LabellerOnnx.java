@@ -94,11 +94,12 @@ public final class LabellerOnnx {
         int hidden = any.sizes[1];
         int classes = any.classes();
         int d = any.sizes[0];
+        int c = e * hidden;
         float[] mean = ensemble.mean();
         float[] std = ensemble.std();
 
         // First layer with the input scaling folded in: x' = (x - mean) / std.
-        float[] bias1 = new float[e * hidden];
+        float[] bias1 = new float[c];
         float[][] folded = new float[e][];
         for (int m = 0; m < e; m++) {
             float[] w = members.get(m).w[0];
@@ -113,13 +114,18 @@ public final class LabellerOnnx {
             }
             folded[m] = f;
         }
-        List<String> summands = new ArrayList<>();
-        int offset = 0;
-        // The bias rides on the first full-resolution convolution when there is one (no extra
-        // pass over the largest tensor of the graph).
+
+        // Layer 1 is built in the layout [y, N, channel, x]: there the upsampling of every coarse
+        // level is two GEMMs (along x per level, then along y for all levels at once, which also
+        // sums them), so the full-resolution tensor of E x hidden channels is written once.
+        List<String> coarse = new ArrayList<>();
+        List<Integer> coarseRows = new ArrayList<>();
+        List<Integer> coarseStrides = new ArrayList<>();
+        List<String> fine = new ArrayList<>();
         boolean biasPlaced = false;
+        int offset = 0;
         for (Input in : inputs) {
-            float[] weight = new float[e * hidden * in.channels()];
+            float[] weight = new float[c * in.channels()];
             for (int m = 0; m < e; m++) {
                 for (int j = 0; j < hidden; j++) {
                     for (int ch = 0; ch < in.channels(); ch++) {
@@ -128,32 +134,67 @@ public final class LabellerOnnx {
                 }
             }
             offset += in.channels();
-            String w = constant(in.name() + "_w1", weight, e * hidden, in.channels(), 1, 1);
-            List<String> convInputs = new ArrayList<>(List.of(in.name(), w));
-            if (in.stride() == 1 && !biasPlaced) {
-                convInputs.add(constant("b1", bias1, e * hidden));
+            if (in.stride() == 1) {
+                // [N, ch, H, W] -> [H, N, ch, W], then [c, ch] x that -> [H, N, c, W].
+                String t = node("Transpose", List.of(in.name()), in.name() + "_yncx", intsAttr("perm", 2, 0, 1, 3));
+                fine.add(node(
+                        "MatMul",
+                        List.of(constant(in.name() + "_w1", weight, c, in.channels()), t),
+                        in.name() + "_layer1"));
+                continue;
+            }
+            int h = height / in.stride();
+            int w = width / in.stride();
+            List<String> convInputs =
+                    new ArrayList<>(List.of(in.name(), constant(in.name() + "_w1", weight, c, in.channels(), 1, 1)));
+            if (!biasPlaced) {
+                // Upsampling weights sum to one, so a constant added at native resolution is added
+                // exactly everywhere: the bias costs nothing here.
+                convInputs.add(constant("b1", bias1, c));
                 biasPlaced = true;
             }
             String projected = node("Conv", convInputs, in.name() + "_layer1");
-            if (in.stride() > 1) {
-                String scales = constant(in.name() + "_scales", new float[] {1, 1, in.stride(), in.stride()}, 4);
-                projected = node(
-                        "Resize",
-                        List.of(projected, "", scales),
-                        in.name() + "_up",
-                        stringAttr("mode", "linear"),
-                        stringAttr("coordinate_transformation_mode", "half_pixel"));
-            }
-            summands.add(projected);
+            String rows = node("Transpose", List.of(projected), in.name() + "_yncx", intsAttr("perm", 2, 0, 1, 3));
+            String alongX = node(
+                    "MatMul",
+                    List.of(rows, constant(in.name() + "_up_x", interpolation(in.stride(), w, width, false), w, width)),
+                    in.name() + "_up_x_done");
+            coarse.add(alongX);
+            coarseRows.add(h);
+            coarseStrides.add(in.stride());
         }
-        String sum = summands.size() == 1 ? summands.get(0) : node("Sum", summands, "layer1_sum");
+        String fineSum = fine.isEmpty() ? null : fine.size() == 1 ? fine.get(0) : node("Sum", fine, "fine_sum");
         if (!biasPlaced) {
-            sum = node("Add", List.of(sum, constant("b1", bias1, 1, e * hidden, 1, 1)), "layer1");
+            fineSum = node("Add", List.of(fineSum, constant("b1", bias1, 1, 1, c, 1)), "fine_biased");
         }
-        // Members side by side: [N, E, hidden, pixels], so later layers are one batched MatMul.
+        String layer1;
+        if (coarse.isEmpty()) {
+            layer1 = fineSum;
+        } else {
+            int totalRows = coarseRows.stream().mapToInt(Integer::intValue).sum();
+            float[] uy = new float[height * totalRows];
+            int first = 0;
+            for (int l = 0; l < coarse.size(); l++) {
+                float[] part = interpolation(coarseStrides.get(l), coarseRows.get(l), height, true);
+                for (int y = 0; y < height; y++) {
+                    System.arraycopy(part, y * coarseRows.get(l), uy, y * totalRows + first, coarseRows.get(l));
+                }
+                first += coarseRows.get(l);
+            }
+            String stacked = coarse.size() == 1 ? coarse.get(0) : node("Concat", coarse, "levels", intAttr("axis", 0));
+            String flat = node("Reshape", List.of(stacked, longs("rows_flat", totalRows, -1)), "levels_flat");
+            List<String> gemm = new ArrayList<>(List.of(constant("up_y", uy, height, totalRows), flat));
+            if (fineSum != null) {
+                gemm.add(node("Reshape", List.of(fineSum, longs("full_flat", height, -1)), "fine_flat"));
+            }
+            layer1 = node("Gemm", gemm, "layer1_flat");
+        }
+        // [H, N * c * W] -> [H, N, E, hidden, W]: members side by side for batched MatMuls.
         String h = node(
                 "Reshape",
-                List.of(node("Relu", List.of(sum), "layer1_relu"), longs("member_shape", 0, e, hidden, -1)),
+                List.of(
+                        node("Relu", List.of(layer1), "layer1_relu"),
+                        longs("member_shape", height, -1, e, hidden, width)),
                 "layer1_members");
 
         // Later layers: BatchNorm of the previous hidden layer folded into the weights.
@@ -176,69 +217,57 @@ public final class LabellerOnnx {
                     bias[m * out + j] = (float) b;
                 }
             }
-            // [E, out, in] x [N, E, in, pixels] -> [N, E, out, pixels]: one GEMM per picture and member.
+            // [E, out, in] x [H, N, E, in, W] -> [H, N, E, out, W].
             String product = node(
                     "MatMul", List.of(constant("w" + (l + 1), weight, e, out, in), h), "layer" + (l + 1) + "_product");
             String layer = node("Add", List.of(product, constant("b" + (l + 1), bias, e, out, 1)), "layer" + (l + 1));
             h = l < any.layers() - 1 ? node("Relu", List.of(layer), "layer" + (l + 1) + "_relu") : layer;
         }
+        // h: logits [H, N, E, classes, W].
         int pixels = height * width;
-        String p = node("Softmax", List.of(h), "member_probabilities", intAttr("axis", 2));
-        String meanP = node("ReduceMean", List.of(p), "probabilities", intsAttr("axes", 1), intAttr("keepdims", 0));
-        String image = longs("image_shape", 0, height, width);
-        String argmax = node("ArgMax", List.of(meanP), "argmax", intAttr("axis", 1), intAttr("keepdims", 0));
+        String p = node("Softmax", List.of(h), "member_probabilities", intAttr("axis", 3));
+        String meanP = node("ReduceMean", List.of(p), "probabilities", intsAttr("axes", 2), intAttr("keepdims", 0));
+        String argmax = node("ArgMax", List.of(meanP), "argmax", intAttr("axis", 2), intAttr("keepdims", 0));
         String asFloat = node("Cast", List.of(argmax), "argmax_float", intAttr("to", TensorProto.DataType.FLOAT_VALUE));
-        nodes.add(plain("Reshape", List.of(asFloat, image), LABELS));
-        String best = node("ReduceMax", List.of(meanP), "best", intsAttr("axes", 1), intAttr("keepdims", 0));
-        nodes.add(plain("Reshape", List.of(best, image), CONFIDENCE));
+        nodes.add(plain("Transpose", List.of(asFloat), LABELS, intsAttr("perm", 1, 0, 2)));
+        String best = node("ReduceMax", List.of(meanP), "best", intsAttr("axes", 2), intAttr("keepdims", 0));
+        nodes.add(plain("Transpose", List.of(best), CONFIDENCE, intsAttr("perm", 1, 0, 2)));
 
         String eps = constant("eps", new float[] {1e-12f});
+        String meanLog = node("Log", List.of(node("Max", List.of(meanP, eps), "mean_clip")), "mean_log");
         String entropyOfMean = node(
                 "ReduceSum",
-                List.of(
-                        node(
-                                "Mul",
-                                List.of(
-                                        meanP,
-                                        node(
-                                                "Log",
-                                                List.of(node("Max", List.of(meanP, eps), "mean_clip")),
-                                                "mean_log")),
-                                "mean_plogp"),
-                        longs("class_axis", 1)),
+                List.of(node("Mul", List.of(meanP, meanLog), "mean_plogp"), longs("class_axis", 2)),
                 "neg_entropy_of_mean",
                 intAttr("keepdims", 0));
+        String memberLog = node("Log", List.of(node("Max", List.of(p, eps), "member_clip")), "member_log");
         String memberNegEntropy = node(
                 "ReduceSum",
-                List.of(
-                        node(
-                                "Mul",
-                                List.of(
-                                        p,
-                                        node(
-                                                "Log",
-                                                List.of(node("Max", List.of(p, eps), "member_clip")),
-                                                "member_log")),
-                                "member_plogp"),
-                        longs("member_class_axis", 2)),
+                List.of(node("Mul", List.of(p, memberLog), "member_plogp"), longs("member_class_axis", 3)),
                 "member_neg_entropy",
                 intAttr("keepdims", 0));
         String meanNegEntropy = node(
                 "ReduceMean",
                 List.of(memberNegEntropy),
                 "mean_member_neg_entropy",
-                intsAttr("axes", 1),
+                intsAttr("axes", 2),
                 intAttr("keepdims", 0));
-        // JS = H(mean p) - mean H(p_i); rounding can make it a hair negative.
+        // JS = H(mean p) - mean H(p_i); rounding can make it a hair negative. [H, N, W] -> [N, H * W].
         String js = node(
                 "Max",
                 List.of(node("Sub", List.of(meanNegEntropy, entropyOfMean), "js_raw"), constant("zero", new float[] {0f
                 })),
                 "js");
+        String perPicture = node(
+                "Reshape",
+                List.of(
+                        node("Transpose", List.of(js), "js_nyx", intsAttr("perm", 1, 0, 2)),
+                        longs("picture_flat", 0, -1)),
+                "js_flat");
         NodeProto.Builder topK = NodeProto.newBuilder()
                 .setOpType("TopK")
                 .setName("top_js")
-                .addInput(js)
+                .addInput(perPicture)
                 .addInput(longs("top_k", Ensemble.topCount(pixels)))
                 .addOutput("top_js_values")
                 .addOutput("top_js_indices")
@@ -262,6 +291,29 @@ public final class LabellerOnnx {
                 .setGraph(graph)
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(17))
                 .build();
+    }
+
+    /**
+     * Bilinear upsampling by an integer stride along one axis (half-pixel centres, edge clamped,
+     * as {@link FeatureMaps}) as a matrix: [size][out] for x (source index, output index), or
+     * [out][size] for y ({@code rowsOut} true).
+     */
+    static float[] interpolation(int stride, int size, int out, boolean rowsOut) {
+        float[] m = new float[size * out];
+        for (int o = 0; o < out; o++) {
+            float src = Math.max(0f, (o + 0.5f) / stride - 0.5f);
+            int i0 = Math.min((int) src, size - 1);
+            int i1 = Math.min(i0 + 1, size - 1);
+            float w1 = src - i0;
+            if (rowsOut) {
+                m[o * size + i0] += 1 - w1;
+                m[o * size + i1] += w1;
+            } else {
+                m[i0 * out + o] += 1 - w1;
+                m[i1 * out + o] += w1;
+            }
+        }
+        return m;
     }
 
     private String node(String op, List<String> inputs, String output, AttributeProto... attributes) {
