@@ -36,6 +36,9 @@ public final class ModelRepository {
     private final Path root;
     private volatile Map<String, ModelEntry> models;
     private volatile long lastImplicitScan = System.nanoTime() - 2_000_000_000L;
+    private volatile long lastScan = System.nanoTime();
+    /** How old the scan may be when "the latest version" is asked for. */
+    private static final long LATEST_MAX_AGE_NANOS = 5_000_000_000L;
 
     private ModelRepository(Path root, Map<String, ModelEntry> models) {
         this.root = root;
@@ -54,6 +57,7 @@ public final class ModelRepository {
      */
     public void rescan() {
         models = Collections.unmodifiableMap(scan(root));
+        lastScan = System.nanoTime();
     }
 
     private static Map<String, ModelEntry> scan(Path root) {
@@ -144,6 +148,11 @@ public final class ModelRepository {
      * @throws FailedPreconditionException for a model whose files are broken
      */
     public ResolvedModel resolve(String name, String version, String field) {
+        // "The latest" should include a version another process registered meanwhile (a labeller
+        // trained again): a scan older than a few seconds is refreshed first.
+        if ((version == null || version.isEmpty()) && System.nanoTime() - lastScan > LATEST_MAX_AGE_NANOS) {
+            rescan();
+        }
         try {
             return resolveKnown(name, version, field);
         } catch (NotFoundException e) {

@@ -66,6 +66,43 @@ class ModelRepositoryTest {
     }
 
     @Test
+    void shouldFindModelsAndVersionsAddedAfterOpeningWhenAskedForThem() throws IOException {
+        model("toy-generator", ModelConfigParserTest.VALID, MANIFEST, "1");
+        ModelRepository repo = ModelRepository.open(root);
+        // Another process registers a model and a version, each staged hidden and renamed in.
+        model(".staging-x", ModelConfigParserTest.VALID.replace("toy-generator", ".staging-x"), MANIFEST, "1");
+        model("later", ModelConfigParserTest.VALID.replace("toy-generator", "later"), MANIFEST, "1");
+        Files.createDirectories(root.resolve("toy-generator/2"));
+        Files.writeString(
+                root.resolve("toy-generator/2/genaug.json"),
+                MANIFEST.replace("\"dimension\": 32", "\"dimension\": 16"));
+
+        assertThat(repo.resolve("later", "", "model").version()).isEqualTo(1);
+        ResolvedModel two = repo.resolve("toy-generator", "2", "model");
+        assertThat(two.manifest().getLatent().getDimension())
+                .as("the version's own manifest")
+                .isEqualTo(16);
+        assertThat(repo.resolve("toy-generator", "1", "model")
+                        .manifest()
+                        .getLatent()
+                        .getDimension())
+                .isEqualTo(32);
+        assertThat(repo.models()).extracting(ModelEntry::name).doesNotContain(".staging-x");
+    }
+
+    @Test
+    void shouldServeAVersionAddedElsewhereAsTheLatestOnceTheScanIsFiveSecondsOld() throws Exception {
+        model("toy-generator", ModelConfigParserTest.VALID, MANIFEST, "1");
+        ModelRepository repo = ModelRepository.open(root);
+        Files.createDirectories(root.resolve("toy-generator/2"));
+        assertThat(repo.resolve("toy-generator", "", "model").version())
+                .as("the scan is fresh")
+                .isEqualTo(1);
+        Thread.sleep(5_100);
+        assertThat(repo.resolve("toy-generator", "", "model").version()).isEqualTo(2);
+    }
+
+    @Test
     void shouldKeepServingOtherModelsWhenOneConfigIsBroken() throws IOException {
         model("toy-generator", ModelConfigParserTest.VALID, MANIFEST, "1");
         model("broken", "name: \"broken\"\nplatform: \"onnxruntime_onnx\"\nbogus: 1\n", null, "1");
