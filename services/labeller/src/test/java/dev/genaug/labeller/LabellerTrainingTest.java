@@ -162,6 +162,15 @@ class LabellerTrainingTest {
                 .getStatus();
         assertThat(both.getDescription()).contains("exactly one of latents and features");
 
+        Status tooMany = catchThrowableOfType(
+                        StatusRuntimeException.class,
+                        () -> labeller.label(LabelRequest.newBuilder()
+                                .setLabeller(registered)
+                                .setLatents(Tensors.fp32(new float[257 * 32], 257, 32))
+                                .build()))
+                .getStatus();
+        assertThat(tooMany.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+
         // Training again adds version 2 beside version 1.
         List<TrainProgress> again = new ArrayList<>();
         labeller.train(fromRenders("parts", 2, 1, 1).build()).forEachRemaining(again::add);

@@ -119,4 +119,29 @@ class LabellerOnnxTest {
         }
         assertThat(most).as("an ensemble of three disagrees somewhere").isGreaterThan(0);
     }
+
+    @Test
+    void shouldTrainTheSameEnsembleForASeedWhateverTheThreadCount() {
+        byte[] masks = new byte[2 * 4096];
+        for (int i = 0; i < 2; i++) {
+            System.arraycopy(ShapesParts.render(1, i).mask(), 0, masks, i * 4096, 4096);
+        }
+        FeatureMaps train = firstImages(maps, 2);
+        List<LabellerOnnx.Input> inputs = FeatureSource.inputs(generator.manifest());
+        byte[][] exported = new byte[3][];
+        int[] threads = {1, 3, 1};
+        long[] seeds = {7, 7, 8};
+        for (int run = 0; run < 3; run++) {
+            Ensemble e = LabellerTrainer.train(
+                    train,
+                    masks,
+                    ShapesParts.CLASSES.size(),
+                    new LabellerTrainer.Settings(3, new int[] {8, 4}, 1, 10, seeds[run], 64, 1e-3f, threads[run]),
+                    (m, epoch, l) -> {},
+                    () -> false);
+            exported[run] = LabellerOnnx.export(e, inputs, 64, 64, "test");
+        }
+        assertThat(exported[1]).as("same seed, 3 threads instead of 1").isEqualTo(exported[0]);
+        assertThat(exported[2]).as("another seed").isNotEqualTo(exported[0]);
+    }
 }
