@@ -2,6 +2,8 @@ package dev.genaug.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.genaug.domain.dataset.MaskOverlay;
+import dev.genaug.domain.dataset.PreviewGrid;
 import dev.genaug.domain.dataset.ShapesParts;
 import dev.genaug.domain.inference.FloatTensor;
 import dev.genaug.domain.labelling.Ensemble;
@@ -14,7 +16,9 @@ import dev.genaug.domain.labelling.ScratchLabeller;
 import dev.genaug.domain.labelling.SegmentationScore;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
+import dev.genaug.domain.tensor.ImageCodec;
 import dev.genaug.inference.OnnxBackend;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -85,7 +89,43 @@ final class LabellerEvalCommand implements Callable<Integer> {
     @Option(names = "--skip-reference", description = "Do not train the many-annotation baseline.")
     boolean skipReference;
 
+    private final float[] lastLabels = new float[8 * 4096];
+
+    /** Rows of four: render, reconstruction, true mask over the render, labels over the reconstruction. */
+    private static byte[] picture(Renders test, float[] labels) {
+        List<byte[]> cells = new ArrayList<>();
+        FeatureMaps.Level image = test.maps.levels().get(0);
+        for (int i = 0; i < Math.min(8, test.maps.images()); i++) {
+            byte[] render = ImageCodec.encodePng(
+                    java.util.Arrays.copyOfRange(test.rgb, i * 3 * 4096, (i + 1) * 3 * 4096), 3, 64, 64);
+            byte[] decoded = ImageCodec.encodePng(
+                    ImageCodec.toUint8(
+                            java.util.Arrays.copyOfRange(image.data(), i * 3 * 4096, (i + 1) * 3 * 4096), -1f, 1f),
+                    3,
+                    64,
+                    64);
+            byte[] predicted = new byte[4096];
+            for (int p = 0; p < 4096; p++) {
+                predicted[p] = (byte) (int) labels[i * 4096 + p];
+            }
+            cells.add(render);
+            cells.add(decoded);
+            cells.add(MaskOverlay.of(
+                    render,
+                    ImageCodec.encodePng(
+                            java.util.Arrays.copyOfRange(test.masks, i * 4096, (i + 1) * 4096), 1, 64, 64)));
+            cells.add(MaskOverlay.of(decoded, ImageCodec.encodePng(predicted, 1, 64, 64)));
+        }
+        return PreviewGrid.of(cells, 4);
+    }
+
     private final Path scratchRoot = Path.of(System.getProperty("java.io.tmpdir"));
+
+    @Option(
+            names = "--picture",
+            description = "Write a PNG of the first 8 held-out renders for the first N: render, reconstruction,"
+                    + " true mask over the render, labels over the reconstruction.")
+    Path picture;
 
     @Option(names = "--json", description = "Write the figures to this file.")
     Path json;
@@ -111,6 +151,10 @@ final class LabellerEvalCommand implements Callable<Integer> {
             for (int n : annotations) {
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("miou", evaluate(onnx, train.first(n), test, inputs, classes, cores, row, ""));
+                if (picture != null && n == annotations.get(0)) {
+                    Files.write(picture, picture(test, lastLabels));
+                    System.out.println("picture written to " + picture);
+                }
                 Renders trainRgb = train.first(n).rgbAndCoordinates();
                 Renders testRgb = test.rgbAndCoordinates();
                 row.put(
@@ -179,6 +223,9 @@ final class LabellerEvalCommand implements Callable<Integer> {
                 float[] labels = onnx.infer(scratch.model(), feeds, List.of(LabellerOnnx.LABELS))
                         .get(LabellerOnnx.LABELS)
                         .data();
+                if (start < 8) {
+                    System.arraycopy(labels, 0, lastLabels, start * 4096, Math.min(n, 8 - start) * 4096);
+                }
                 for (int i = 0; i < n; i++) {
                     byte[] truth = java.util.Arrays.copyOfRange(test.masks, (start + i) * 4096, (start + i + 1) * 4096);
                     score.add(labels, i * 4096, truth);
@@ -195,7 +242,8 @@ final class LabellerEvalCommand implements Callable<Integer> {
     }
 
     /** Encoded renders: the features of their reconstructions and their true masks. */
-    record Renders(FeatureMaps maps, byte[] masks, float[] rgb, List<LabellerOnnx.Input> inputs) {
+    /** @param rgb planar 8-bit RGB of the renders, [count, 3, 64, 64] */
+    record Renders(FeatureMaps maps, byte[] masks, byte[] rgb, List<LabellerOnnx.Input> inputs) {
         static Renders encode(
                 OnnxBackend onnx,
                 ResolvedModel encoder,
@@ -213,7 +261,11 @@ final class LabellerEvalCommand implements Callable<Integer> {
             }
             float[] mu = RenderEncoding.encode(onnx, encoder, rgb);
             FeatureMaps maps = FeatureSource.generate(onnx, generator, inputs, mu, count);
-            return new Renders(maps, masks, null, inputs);
+            byte[] planar = new byte[count * 3 * 4096];
+            for (int i = 0; i < count; i++) {
+                System.arraycopy(rgb.get(i), 0, planar, i * 3 * 4096, 3 * 4096);
+            }
+            return new Renders(maps, masks, planar, inputs);
         }
 
         Renders first(int n) {
@@ -226,7 +278,7 @@ final class LabellerEvalCommand implements Callable<Integer> {
             return new Renders(
                     new FeatureMaps(n, maps.height(), maps.width(), levels),
                     java.util.Arrays.copyOf(masks, n * 4096),
-                    null,
+                    java.util.Arrays.copyOf(rgb, n * 3 * 4096),
                     inputs);
         }
 
@@ -249,7 +301,7 @@ final class LabellerEvalCommand implements Callable<Integer> {
             return new Renders(
                     new FeatureMaps(n, h, w, List.of(image, xy)),
                     masks,
-                    null,
+                    rgb,
                     List.of(
                             new LabellerOnnx.Input(image.name(), image.channels(), 1),
                             new LabellerOnnx.Input("coords", 2, 1)));
