@@ -96,6 +96,10 @@ class LabellerGrpcServiceTest {
                         .setLabelPng(mask(16, 0)))
                 .build());
         assertThat(latent.getDescription()).startsWith("annotations[1].latent").contains("dimension is 8");
+        assertThat(train(train().addHiddenSizes(32).addHiddenSizes(0).build()).getDescription())
+                .startsWith("hidden_sizes[1]");
+        assertThat(train(train().setEnsembleSize(1000).build()).getDescription())
+                .startsWith("ensemble_size");
     }
 
     @Test

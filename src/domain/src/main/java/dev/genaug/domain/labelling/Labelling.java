@@ -48,6 +48,12 @@ public final class Labelling {
      */
     public static final int LABEL_CHUNK = 1;
 
+    /** Limits of one training: annotated images, ensemble members, width of a hidden layer. */
+    public static final int MAX_ANNOTATIONS = 2048;
+
+    public static final int MAX_ENSEMBLE = 64;
+    public static final int MAX_HIDDEN = 4096;
+
     /** Prior samples the uncertainty quantiles of a new labeller are measured on. */
     public static final int REFERENCE_SAMPLES = 256;
     /** Share of a labelled job dropped when the job does not say. */
@@ -77,6 +83,21 @@ public final class Labelling {
         }
         if (request.getAnnotationsCount() == 0) {
             throw new InvalidArgumentException("annotations", "at least one annotated image is needed");
+        }
+        if (request.getAnnotationsCount() > MAX_ANNOTATIONS) {
+            throw new dev.genaug.domain.error.ResourceExhaustedException("annotations: " + request.getAnnotationsCount()
+                    + " annotated images is above the cap of " + MAX_ANNOTATIONS + " per training");
+        }
+        if (request.getEnsembleSize() > MAX_ENSEMBLE) {
+            throw new InvalidArgumentException(
+                    "ensemble_size", "must be at most " + MAX_ENSEMBLE + ", got " + request.getEnsembleSize());
+        }
+        for (int i = 0; i < request.getHiddenSizesCount(); i++) {
+            int width = request.getHiddenSizes(i);
+            if (width < 1 || width > MAX_HIDDEN) {
+                throw new InvalidArgumentException(
+                        "hidden_sizes[" + i + "]", "must be in [1, " + MAX_HIDDEN + "], got " + width);
+            }
         }
         int classes = request.getClassNamesCount();
         if (classes < 2 || classes > 255) {
@@ -154,7 +175,6 @@ public final class Labelling {
         long t0 = System.nanoTime();
         ResolvedModel generator = validate(request);
         ModelManifest g = generator.manifest();
-        int d = g.getLatent().getDimension();
         int n = request.getAnnotationsCount();
         int h = g.getImage().getHeight();
         int w = g.getImage().getWidth();
