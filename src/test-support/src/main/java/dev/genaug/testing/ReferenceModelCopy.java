@@ -6,7 +6,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -61,12 +60,6 @@ public final class ReferenceModelCopy implements QuarkusTestResourceLifecycleMan
 
     @Override
     public void stop() {
-        if (root != null) {
-            try (Stream<Path> files = Files.walk(root)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
+        ToyModelRepository.deleteTree(root);
     }
 }

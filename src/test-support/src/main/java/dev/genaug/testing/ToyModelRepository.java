@@ -92,6 +92,11 @@ public final class ToyModelRepository implements QuarkusTestResourceLifecycleMan
 
     @Override
     public void stop() {
+        deleteTree(root);
+    }
+
+    /** Deletes a temporary repository written by a test resource; null is nothing to delete. */
+    static void deleteTree(Path root) {
         if (root != null) {
             try (Stream<Path> files = Files.walk(root)) {
                 files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
