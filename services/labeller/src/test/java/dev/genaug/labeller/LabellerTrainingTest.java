@@ -105,7 +105,8 @@ class LabellerTrainingTest {
         assertThat(Files.readString(repository.resolve("parts-pipeline/config.pbtxt")))
                 .contains("platform: \"ensemble\"")
                 .contains("model_name: \"shapes-generator\"")
-                .contains("model_name: \"parts\"");
+                .contains("model_name: \"parts\"")
+                .contains("{ name: \"image\" data_type: TYPE_FP32 dims: [ 3, 64, 64 ] }");
 
         LabelResponse labels = labeller.label(LabelRequest.newBuilder()
                 .setLabeller(ModelRef.newBuilder().setName("parts"))

@@ -172,7 +172,14 @@ public final class LabellerRegistry {
                 .append("\" data_type: TYPE_FP32 dims: [ ")
                 .append(g.getLatent().getDimension())
                 .append(" ] } ]\n");
-        s.append(outputs(h, w));
+        // The pipeline also returns the generated image, so one request gives a labelled sample.
+        String image = g.getTensorsOrDefault("image", "image");
+        var spec = g.getImage();
+        s.append(outputs(
+                h,
+                w,
+                "  { name: \"" + image + "\" data_type: TYPE_FP32 dims: [ " + spec.getChannels() + ", "
+                        + spec.getHeight() + ", " + spec.getWidth() + " ] },\n"));
         s.append("ensemble_scheduling {\n  step [\n");
         s.append("    {\n      model_name: \"").append(generator.name()).append("\"\n      model_version: -1\n");
         s.append("      input_map { key: \"")
@@ -180,6 +187,13 @@ public final class LabellerRegistry {
                 .append("\" value: \"")
                 .append(z)
                 .append("\" }\n");
+        if (manifest.getFeaturesList().stream().noneMatch(f -> f.getName().equals(image))) {
+            s.append("      output_map { key: \"")
+                    .append(image)
+                    .append("\" value: \"")
+                    .append(image)
+                    .append("\" }\n");
+        }
         for (var f : manifest.getFeaturesList()) {
             s.append("      output_map { key: \"")
                     .append(f.getName())
@@ -209,8 +223,14 @@ public final class LabellerRegistry {
 
     /** The outputs of the labeller and of its pipeline: per-pixel labels and confidence, and the uncertainty. */
     private static String outputs(int h, int w) {
+        return outputs(h, w, "");
+    }
+
+    /** @param first an output line put before the labeller's (the pipeline's image), or empty */
+    private static String outputs(int h, int w, String first) {
         String map = " data_type: TYPE_FP32 dims: [ " + h + ", " + w + " ] },\n";
         return "output [\n"
+                + first
                 + "  { name: \"" + LabellerOnnx.LABELS + "\"" + map
                 + "  { name: \"" + LabellerOnnx.CONFIDENCE + "\"" + map
                 + "  { name: \"" + LabellerOnnx.UNCERTAINTY
