@@ -10,6 +10,7 @@ import dev.genaug.api.events.v1.LatentBatch;
 import dev.genaug.api.labeller.v1.Annotation;
 import dev.genaug.api.labeller.v1.TrainRequest;
 import dev.genaug.domain.dataset.ShapesParts;
+import dev.genaug.domain.files.Trees;
 import dev.genaug.domain.generation.Generation;
 import dev.genaug.domain.inference.FloatTensor;
 import dev.genaug.domain.labelling.FeatureMaps;
@@ -76,34 +77,13 @@ final class LabellerBench implements Callable<Integer> {
         return z;
     }
 
-    private static void copyTree(Path from, Path to) throws java.io.IOException {
-        try (var files = Files.walk(from)) {
-            for (Path p : files.toList()) {
-                Path target = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(p, target);
-                }
-            }
-        }
-    }
-
-    private static void deleteTree(Path root) throws java.io.IOException {
-        try (var files = Files.walk(root)) {
-            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
-
     @Override
     public Integer call() throws Exception {
         int cores = Runtime.getRuntime().availableProcessors();
         Path scratch = Files.createTempDirectory("genaug-bench-labeller");
         Path source = LocalStack.root().resolve("deploy/model-repository");
         for (String m : List.of("shapes-generator", "shapes-encoder")) {
-            copyTree(source.resolve(m), scratch.resolve(m));
+            Trees.copy(source.resolve(m), scratch.resolve(m));
         }
         ModelRepository repository = ModelRepository.open(scratch);
         Map<String, Object> out = new LinkedHashMap<>();
@@ -183,7 +163,7 @@ final class LabellerBench implements Callable<Integer> {
                     .setCount(images)
                     .setLabeller(labeller.ref())
                     .build();
-            LatentBatch batch = LatentBatch.newBuilder()
+            LatentBatch.Builder batch = LatentBatch.newBuilder()
                     .setJobId("bench")
                     .setRange(dev.genaug.api.common.v1.SampleRange.newBuilder()
                             .setStart(0)
@@ -191,14 +171,11 @@ final class LabellerBench implements Callable<Integer> {
                     .setModel(generator.ref())
                     .setLabeller(labeller.ref())
                     .setJob(job)
-                    .setLatents(Tensors.fp32(z, images, d))
-                    .build();
+                    .setLatents(Tensors.fp32(z, images, d));
             for (int i = 0; i < images; i++) {
-                batch = batch.toBuilder()
-                        .addProvenance(dev.genaug.api.common.v1.Provenance.getDefaultInstance())
-                        .build();
+                batch.addProvenance(dev.genaug.api.common.v1.Provenance.getDefaultInstance());
             }
-            LatentBatch fixed = batch;
+            LatentBatch fixed = batch.build();
             BenchCommand.Stats plain = BenchCommand.measure(images, seconds, () -> generation.generate(fixed));
             BenchCommand.Stats labelled = BenchCommand.measure(images, seconds, () -> labelling.label(fixed));
             out.put("unlabelled_stage_samples_s", plain.imgPerSecond());
@@ -211,7 +188,7 @@ final class LabellerBench implements Callable<Integer> {
                     labelled.imgPerSecond(),
                     labelled.imgPerSecond() / plain.imgPerSecond());
         } finally {
-            deleteTree(scratch);
+            Trees.delete(scratch);
         }
         out.put("cores", cores);
         if (json != null) {

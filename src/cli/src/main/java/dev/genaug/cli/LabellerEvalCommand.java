@@ -89,13 +89,17 @@ final class LabellerEvalCommand implements Callable<Integer> {
     @Option(names = "--skip-reference", description = "Do not train the many-annotation baseline.")
     boolean skipReference;
 
-    private final float[] lastLabels = new float[8 * 4096];
+    /** Pictures shown by --picture. */
+    private static final int SHOWN = 8;
+
+    /** @param firstLabels labels of the first {@link #SHOWN} test pictures */
+    private record Result(double miou, float[] firstLabels) {}
 
     /** Rows of four: render, reconstruction, true mask over the render, labels over the reconstruction. */
     private static byte[] picture(Renders test, float[] labels) {
         List<byte[]> cells = new ArrayList<>();
         FeatureMaps.Level image = test.maps.levels().get(0);
-        for (int i = 0; i < Math.min(8, test.maps.images()); i++) {
+        for (int i = 0; i < Math.min(SHOWN, test.maps.images()); i++) {
             byte[] render = ImageCodec.encodePng(
                     java.util.Arrays.copyOfRange(test.rgb, i * 3 * 4096, (i + 1) * 3 * 4096), 3, 64, 64);
             byte[] decoded = ImageCodec.encodePng(
@@ -150,16 +154,18 @@ final class LabellerEvalCommand implements Callable<Integer> {
             Map<String, Object> perN = new LinkedHashMap<>();
             for (int n : annotations) {
                 Map<String, Object> row = new LinkedHashMap<>();
-                row.put("miou", evaluate(onnx, train.first(n), test, inputs, classes, cores, row, ""));
+                Result result = evaluate(onnx, train.first(n), test, inputs, classes, cores, row, "");
+                row.put("miou", result.miou());
                 if (picture != null && n == annotations.get(0)) {
-                    Files.write(picture, picture(test, lastLabels));
+                    Files.write(picture, picture(test, result.firstLabels()));
                     System.out.println("picture written to " + picture);
                 }
                 Renders trainRgb = train.first(n).rgbAndCoordinates();
                 Renders testRgb = test.rgbAndCoordinates();
                 row.put(
                         "rgb_baseline_miou",
-                        evaluate(onnx, trainRgb, testRgb, trainRgb.inputs, classes, cores, row, "rgb_"));
+                        evaluate(onnx, trainRgb, testRgb, trainRgb.inputs, classes, cores, row, "rgb_")
+                                .miou());
                 perN.put(Integer.toString(n), row);
                 System.out.printf(
                         "annotations %3d  mIoU %.4f  rgb+xy baseline %.4f  (train %.1f s)%n",
@@ -172,7 +178,8 @@ final class LabellerEvalCommand implements Callable<Integer> {
             out.put("rgb_baseline_miou", first.get("rgb_baseline_miou"));
             if (!skipReference) {
                 Map<String, Object> row = new LinkedHashMap<>();
-                double miou = evaluate(onnx, train.first(reference), test, inputs, classes, cores, row, "");
+                double miou = evaluate(onnx, train.first(reference), test, inputs, classes, cores, row, "")
+                        .miou();
                 out.put("miou_256", miou);
                 out.put("reference_annotations", reference);
                 out.put("reference", row);
@@ -194,7 +201,7 @@ final class LabellerEvalCommand implements Callable<Integer> {
         return (Map<String, Object>) o;
     }
 
-    private double evaluate(
+    private Result evaluate(
             OnnxBackend onnx,
             Renders train,
             Renders test,
@@ -214,6 +221,7 @@ final class LabellerEvalCommand implements Callable<Integer> {
         row.put(prefix + "epochs", epochs);
         byte[] model = LabellerOnnx.export(e, inputs, 64, 64, "genaug-eval");
         SegmentationScore score = new SegmentationScore(classes);
+        float[] firstLabels = new float[SHOWN * 4096];
         try (ScratchLabeller scratch = ScratchLabeller.stage(scratchRoot, model)) {
             for (int from = 0; from < test.maps.images(); from += Labelling.LABEL_CHUNK) {
                 int start = from;
@@ -223,8 +231,8 @@ final class LabellerEvalCommand implements Callable<Integer> {
                 float[] labels = onnx.infer(scratch.model(), feeds, List.of(LabellerOnnx.LABELS))
                         .get(LabellerOnnx.LABELS)
                         .data();
-                if (start < 8) {
-                    System.arraycopy(labels, 0, lastLabels, start * 4096, Math.min(n, 8 - start) * 4096);
+                if (start < SHOWN) {
+                    System.arraycopy(labels, 0, firstLabels, start * 4096, Math.min(n, SHOWN - start) * 4096);
                 }
                 for (int i = 0; i < n; i++) {
                     byte[] truth = java.util.Arrays.copyOfRange(test.masks, (start + i) * 4096, (start + i + 1) * 4096);
@@ -238,7 +246,7 @@ final class LabellerEvalCommand implements Callable<Integer> {
             perClass.put(ShapesParts.CLASSES.get(c), score.iou(c));
         }
         row.put(prefix + "class_iou", perClass);
-        return score.meanIou();
+        return new Result(score.meanIou(), firstLabels);
     }
 
     /** Encoded renders: the features of their reconstructions and their true masks. */

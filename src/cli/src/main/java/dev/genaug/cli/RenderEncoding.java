@@ -1,12 +1,11 @@
 package dev.genaug.cli;
 
 import dev.genaug.api.model.v1.ImageSpec;
-import dev.genaug.domain.inference.FloatTensor;
+import dev.genaug.domain.encoding.Encoding;
 import dev.genaug.domain.inference.InferenceBackend;
 import dev.genaug.domain.repository.ResolvedModel;
 import dev.genaug.domain.tensor.ImageCodec;
 import java.util.List;
-import java.util.Map;
 
 /** Renders of the reference dataset through an encoder, in this process (the CLI's own tools). */
 final class RenderEncoding {
@@ -21,8 +20,6 @@ final class RenderEncoding {
      */
     static float[] encode(InferenceBackend backend, ResolvedModel encoder, List<byte[]> rgb) {
         ImageSpec spec = encoder.manifest().getImage();
-        String in = encoder.manifest().getTensorsOrDefault("image", "image");
-        String mean = encoder.manifest().getTensorsOrDefault("mean", "mu");
         int pixels = spec.getChannels() * spec.getHeight() * spec.getWidth();
         int d = encoder.manifest().getLatent().getDimension();
         float[] out = new float[rgb.size() * d];
@@ -33,10 +30,7 @@ final class RenderEncoding {
                 float[] px = ImageCodec.fromUint8(rgb.get(s + i), spec.getValueMin(), spec.getValueMax());
                 System.arraycopy(px, 0, x, i * pixels, pixels);
             }
-            long[] shape = {rows, spec.getChannels(), spec.getHeight(), spec.getWidth()};
-            FloatTensor mu = backend.infer(encoder, Map.of(in, new FloatTensor(shape, x)), List.of(mean))
-                    .get(mean);
-            System.arraycopy(mu.data(), 0, out, s * d, rows * d);
+            System.arraycopy(Encoding.means(backend, encoder, x, rows), 0, out, s * d, rows * d);
         }
         return out;
     }

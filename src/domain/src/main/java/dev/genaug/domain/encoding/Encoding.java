@@ -39,6 +39,28 @@ public final class Encoding {
         this.maxRefineEvaluations = maxRefineEvaluations;
     }
 
+    /**
+     * Posterior means of images already in the encoder's input range, [rows, d]: the one place
+     * that knows an encoder's tensor names and input layout.
+     *
+     * @param images [rows, C, H, W] of the encoder's image spec
+     */
+    public static float[] means(InferenceBackend backend, ResolvedModel encoder, float[] images, int rows) {
+        ModelManifest manifest = encoder.manifest();
+        ImageSpec spec = manifest.getImage();
+        String mean = manifest.getTensorsOrDefault("mean", "mu");
+        return backend.infer(
+                        encoder,
+                        Map.of(
+                                manifest.getTensorsOrDefault("image", "image"),
+                                new FloatTensor(
+                                        new long[] {rows, spec.getChannels(), spec.getHeight(), spec.getWidth()},
+                                        images)),
+                        List.of(mean))
+                .get(mean)
+                .data();
+    }
+
     public EncodeResponse encode(EncodeRequest request) {
         if (request.getImagesCount() == 0) {
             throw new InvalidArgumentException("images", "at least one image is needed");

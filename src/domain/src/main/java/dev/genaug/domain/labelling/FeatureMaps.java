@@ -94,6 +94,14 @@ public final class FeatureMaps {
         return levels;
     }
 
+    /** The level of that name. */
+    public Level level(String name) {
+        return levels.stream()
+                .filter(l -> l.name().equals(name))
+                .findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no feature map named " + name));
+    }
+
     /** Features per pixel: the channels of every level. */
     public int dimension() {
         return dimension;

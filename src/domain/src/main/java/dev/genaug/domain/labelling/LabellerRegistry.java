@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import dev.genaug.api.model.v1.ModelManifest;
 import dev.genaug.domain.error.FailedPreconditionException;
+import dev.genaug.domain.files.Trees;
 import dev.genaug.domain.repository.ModelEntry;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
@@ -13,11 +14,9 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.stream.Stream;
 
 /**
  * Registers a trained labeller in the model repository, in Triton's layout:
@@ -102,7 +101,7 @@ public final class LabellerRegistry {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot register labeller '" + name + "' in " + root, e);
             } finally {
-                deleteTree(staging);
+                Trees.delete(staging);
             }
         }
     }
@@ -120,7 +119,12 @@ public final class LabellerRegistry {
         }
     }
 
-    private static void requireCompatible(ModelEntry entry, ModelManifest manifest) {
+    /**
+     * A new version under an existing name must keep what the name stands for.
+     *
+     * @throws FailedPreconditionException naming labeller_name otherwise
+     */
+    static void requireCompatible(ModelEntry entry, ModelManifest manifest) {
         ModelManifest old = entry.manifest().orElse(null);
         if (old == null
                 || old.getRole() != manifest.getRole()
@@ -236,19 +240,6 @@ public final class LabellerRegistry {
                 + "  { name: \"" + LabellerOnnx.UNCERTAINTY
                 + "\" data_type: TYPE_FP32 dims: [ 1 ] reshape: { shape: [ ] } }\n"
                 + "]\n";
-    }
-
-    static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /** Parses a manifest printed by {@link #register} (tests and tools). */

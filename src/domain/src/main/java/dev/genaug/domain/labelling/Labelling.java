@@ -12,6 +12,7 @@ import dev.genaug.api.model.v1.FeatureOutput;
 import dev.genaug.api.model.v1.ImageSpec;
 import dev.genaug.api.model.v1.ModelManifest;
 import dev.genaug.api.model.v1.ModelRole;
+import dev.genaug.domain.encoding.Encoding;
 import dev.genaug.domain.error.CancelledException;
 import dev.genaug.domain.error.FailedPreconditionException;
 import dev.genaug.domain.error.InvalidArgumentException;
@@ -76,8 +77,25 @@ public final class Labelling {
         this.settings = settings;
     }
 
+    /**
+     * A training request that passed every check, its annotations decoded once.
+     *
+     * @param labels class id of every pixel, [annotations, H, W]
+     * @param latents [annotations, d]; rows of image annotations are filled by {@link #train}
+     * @param imageRows annotations given as images, in order
+     * @param images those images in the encoder's input range, [imageRows, C, H, W]
+     * @param encoder the generator's paired encoder; null when no annotation is an image
+     */
+    private record Checked(
+            ResolvedModel generator,
+            byte[] labels,
+            float[] latents,
+            List<Integer> imageRows,
+            float[] images,
+            ResolvedModel encoder) {}
+
     /** Checks a training request completely, naming the offending annotation. */
-    public ResolvedModel validate(TrainRequest request) {
+    private Checked check(TrainRequest request) {
         if (request.getLabellerName().isEmpty()) {
             throw new InvalidArgumentException("labeller_name", "must name the labeller to register");
         }
@@ -105,20 +123,22 @@ public final class Labelling {
         }
         ResolvedModel generator =
                 ModelChecks.require(repository, request.getGenerator(), ModelRole.MODEL_ROLE_GENERATOR, "generator");
-        repository.find(request.getLabellerName()).ifPresent(existing -> {
-            ModelManifest m = existing.manifest().orElse(null);
-            if (m == null
-                    || m.getRole() != ModelRole.MODEL_ROLE_LABELLER
-                    || !m.getPairedGenerator().equals(generator.name())
-                    || !m.getClassNamesList().equals(request.getClassNamesList())) {
-                throw new FailedPreconditionException("labeller_name: '" + existing.name()
-                        + "' is already a model of the repository that is not a labeller of '" + generator.name()
-                        + "' with these class names; choose another name");
-            }
-        });
+        // Checked again under the registry's lock at registration; here it fails before any work.
+        repository
+                .find(request.getLabellerName())
+                .ifPresent(existing -> LabellerRegistry.requireCompatible(
+                        existing,
+                        identity(generator, request.getClassNamesList(), FeatureSource.inputs(generator.manifest()))));
         ImageSpec spec = generator.manifest().getImage();
         int dimension = generator.manifest().getLatent().getDimension();
-        for (int i = 0; i < request.getAnnotationsCount(); i++) {
+        int n = request.getAnnotationsCount();
+        int plane = spec.getHeight() * spec.getWidth();
+        byte[] labels = new byte[n * plane];
+        float[] latents = new float[n * dimension];
+        List<Integer> imageRows = new ArrayList<>();
+        List<float[]> images = new ArrayList<>();
+        ResolvedModel encoder = null;
+        for (int i = 0; i < n; i++) {
             Annotation a = request.getAnnotations(i);
             String field = "annotations[" + i + "]";
             switch (a.getSourceCase()) {
@@ -129,13 +149,29 @@ public final class Labelling {
                                 "has " + a.getLatent().getValuesCount()
                                         + " values, the generator's latent dimension is " + dimension);
                     }
-                    for (float v : a.getLatent().getValuesList()) {
+                    for (int k = 0; k < dimension; k++) {
+                        float v = a.getLatent().getValues(k);
                         if (!Float.isFinite(v)) {
                             throw new InvalidArgumentException(field + ".latent", "holds a non-finite value " + v);
                         }
+                        latents[i * dimension + k] = v;
                     }
                 }
-                case IMAGE -> ImageInputs.decode(a.getImage(), spec, field + ".image");
+                case IMAGE -> {
+                    if (encoder == null) {
+                        encoder = ModelChecks.requirePair(
+                                repository,
+                                generator,
+                                generator.manifest().getPairedEncoder(),
+                                ModelRole.MODEL_ROLE_ENCODER,
+                                field + ".image",
+                                "to encode it with (annotate a latent instead)");
+                    }
+                    imageRows.add(i);
+                    images.add(
+                            ImageInputs.decode(a.getImage(), encoder.manifest().getImage(), field + ".image")
+                                    .pixels());
+                }
                 case SOURCE_NOT_SET -> throw new InvalidArgumentException(field, "needs a latent or an image");
             }
             ChwImage mask = ImageCodec.decodePng(a.getLabelPng().toByteArray(), 0f, 255f, field + ".label_png");
@@ -149,15 +185,23 @@ public final class Labelling {
                         "is " + mask.width() + "x" + mask.height() + ", the generator's images are " + spec.getWidth()
                                 + "x" + spec.getHeight());
             }
-            for (float v : mask.pixels()) {
+            for (int p = 0; p < plane; p++) {
+                float v = mask.pixels()[p];
                 if (v >= classes) {
                     throw new InvalidArgumentException(
                             field + ".label_png",
                             "holds class id " + (int) v + " but there are only " + classes + " class names");
                 }
+                labels[i * plane + p] = (byte) Math.round(v);
             }
         }
-        return generator;
+        float[] pixels = new float[images.stream().mapToInt(x -> x.length).sum()];
+        int at = 0;
+        for (float[] x : images) {
+            System.arraycopy(x, 0, pixels, at, x.length);
+            at += x.length;
+        }
+        return new Checked(generator, labels, latents, imageRows, pixels, encoder);
     }
 
     /** Progress of a training: one report per member epoch. */
@@ -173,21 +217,23 @@ public final class Labelling {
      */
     public ResolvedModel train(TrainRequest request, TrainListener listener, BooleanSupplier cancelled) {
         long t0 = System.nanoTime();
-        ResolvedModel generator = validate(request);
+        Checked checked = check(request);
+        ResolvedModel generator = checked.generator();
         ModelManifest g = generator.manifest();
         int n = request.getAnnotationsCount();
         int h = g.getImage().getHeight();
         int w = g.getImage().getWidth();
-        float[] latents = annotationLatents(request, generator);
-        byte[] labels = new byte[n * h * w];
-        for (int i = 0; i < n; i++) {
-            ChwImage mask = ImageCodec.decodePng(
-                    request.getAnnotations(i).getLabelPng().toByteArray(),
-                    0f,
-                    255f,
-                    "annotations[" + i + "].label_png");
-            for (int p = 0; p < h * w; p++) {
-                labels[i * h * w + p] = (byte) Math.round(mask.pixels()[p]);
+        float[] latents = checked.latents();
+        byte[] labels = checked.labels();
+        if (!checked.imageRows().isEmpty()) {
+            int d = g.getLatent().getDimension();
+            float[] means = Encoding.means(
+                    backend,
+                    checked.encoder(),
+                    checked.images(),
+                    checked.imageRows().size());
+            for (int r = 0; r < checked.imageRows().size(); r++) {
+                System.arraycopy(means, r * d, latents, checked.imageRows().get(r) * d, d);
             }
         }
         List<LabellerOnnx.Input> inputs = FeatureSource.inputs(g);
@@ -220,9 +266,8 @@ public final class Labelling {
                 cancelled);
         byte[] onnx = LabellerOnnx.export(ensemble, inputs, h, w, "genaug");
         float[] quantiles = referenceQuantiles(onnx, inputs, generator, cancelled);
-        ModelManifest.Builder manifest = ModelManifest.newBuilder()
+        ModelManifest.Builder manifest = identity(generator, request.getClassNamesList(), inputs).toBuilder()
                 .setFormatVersion(1)
-                .setRole(ModelRole.MODEL_ROLE_LABELLER)
                 .setDescription("DatasetGAN-style labeller of '" + generator.name() + "': an ensemble of "
                         + ts.ensemble() + " per-pixel MLPs " + Arrays.toString(hidden) + " trained on " + n
                         + " annotations (seed " + request.getSeed() + ")")
@@ -232,8 +277,6 @@ public final class Labelling {
                         .setChannels(1)
                         .setValueMin(0)
                         .setValueMax(255))
-                .addAllClassNames(request.getClassNamesList())
-                .setPairedGenerator(generator.name())
                 .setTrainingDataHash(annotationHash(latents, labels, request))
                 .putTensors("labels", LabellerOnnx.LABELS)
                 .putTensors("confidence", LabellerOnnx.CONFIDENCE)
@@ -248,16 +291,26 @@ public final class Labelling {
                 .putMetrics("training_seconds", (System.nanoTime() - t0) / 1e9)
                 .addAllUncertaintyQuantiles(boxed(quantiles))
                 .setUncertaintyReferenceSamples(REFERENCE_SAMPLES);
-        for (LabellerOnnx.Input in : inputs) {
-            manifest.addFeatures(FeatureOutput.newBuilder()
-                    .setName(in.name())
-                    .setChannels(in.channels())
-                    .setStride(in.stride()));
-        }
         if (cancelled.getAsBoolean()) {
             throw new CancelledException("labeller training was cancelled before registration");
         }
         return LabellerRegistry.register(repository, request.getLabellerName(), onnx, manifest.build(), generator);
+    }
+
+    /** What a labeller's name stands for across its versions: role, generator, classes, inputs. */
+    private static ModelManifest identity(
+            ResolvedModel generator, List<String> classNames, List<LabellerOnnx.Input> inputs) {
+        ModelManifest.Builder m = ModelManifest.newBuilder()
+                .setRole(ModelRole.MODEL_ROLE_LABELLER)
+                .setPairedGenerator(generator.name())
+                .addAllClassNames(classNames);
+        for (LabellerOnnx.Input in : inputs) {
+            m.addFeatures(FeatureOutput.newBuilder()
+                    .setName(in.name())
+                    .setChannels(in.channels())
+                    .setStride(in.stride()));
+        }
+        return m.build();
     }
 
     private static List<Float> boxed(float[] values) {
@@ -266,57 +319,6 @@ public final class Labelling {
             out.add(v);
         }
         return out;
-    }
-
-    private float[] annotationLatents(TrainRequest request, ResolvedModel generator) {
-        int d = generator.manifest().getLatent().getDimension();
-        int n = request.getAnnotationsCount();
-        float[] latents = new float[n * d];
-        List<Integer> imageRows = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            Annotation a = request.getAnnotations(i);
-            if (a.getSourceCase() == Annotation.SourceCase.LATENT) {
-                for (int k = 0; k < d; k++) {
-                    latents[i * d + k] = a.getLatent().getValues(k);
-                }
-            } else {
-                imageRows.add(i);
-            }
-        }
-        if (!imageRows.isEmpty()) {
-            String encoderName = generator.manifest().getPairedEncoder();
-            if (encoderName.isEmpty()) {
-                throw new FailedPreconditionException("annotations[" + imageRows.get(0) + "].image: generator '"
-                        + generator.name() + "' has no paired encoder; annotate latents instead");
-            }
-            ResolvedModel encoder = repository.resolve(encoderName, "", "generator.paired_encoder");
-            ModelManifest e = encoder.manifest();
-            ImageSpec spec = e.getImage();
-            int pixels = spec.getChannels() * spec.getHeight() * spec.getWidth();
-            float[] x = new float[imageRows.size() * pixels];
-            for (int r = 0; r < imageRows.size(); r++) {
-                int i = imageRows.get(r);
-                ChwImage image =
-                        ImageInputs.decode(request.getAnnotations(i).getImage(), spec, "annotations[" + i + "].image");
-                System.arraycopy(image.pixels(), 0, x, r * pixels, pixels);
-            }
-            String mean = e.getTensorsOrDefault("mean", "mu");
-            FloatTensor mu = backend.infer(
-                            encoder,
-                            Map.of(
-                                    e.getTensorsOrDefault("image", "image"),
-                                    new FloatTensor(
-                                            new long[] {
-                                                imageRows.size(), spec.getChannels(), spec.getHeight(), spec.getWidth()
-                                            },
-                                            x)),
-                            List.of(mean))
-                    .get(mean);
-            for (int r = 0; r < imageRows.size(); r++) {
-                System.arraycopy(mu.data(), r * d, latents, imageRows.get(r) * d, d);
-            }
-        }
-        return latents;
     }
 
     /** The uncertainty quantiles 0..1 of a labeller on prior samples (stream seed 0). */
@@ -370,14 +372,9 @@ public final class Labelling {
             dev.genaug.api.common.v1.ModelRef labellerRef,
             dev.genaug.api.common.v1.ModelRef generatorRef,
             String labellerField) {
-        ResolvedModel labeller =
-                ModelChecks.require(repository, labellerRef, ModelRole.MODEL_ROLE_LABELLER, labellerField);
+        ResolvedModel labeller = ModelChecks.requireLabellerOf(
+                repository, labellerRef, labellerField, generatorRef.getName(), "generator");
         String own = labeller.manifest().getPairedGenerator();
-        String named = generatorRef.getName();
-        if (!named.isEmpty() && !named.equals(own)) {
-            throw new FailedPreconditionException("generator: labeller '" + labeller.name() + "' was trained for '"
-                    + own + "', not for '" + named + "'");
-        }
         ResolvedModel generator = ModelChecks.require(
                 repository, generatorRef.toBuilder().setName(own).build(), ModelRole.MODEL_ROLE_GENERATOR, "generator");
         List<String> offered = FeatureSource.inputs(generator.manifest()).stream()
@@ -393,32 +390,46 @@ public final class Labelling {
         return new LabelTarget(labeller, generator);
     }
 
-    /** What labelling a batch of latents gives. */
-    public record Labelled(
-            ResolvedModel labeller,
-            ResolvedModel generator,
-            FeatureMaps maps,
-            float[] labels,
-            float[] confidence,
-            float[] uncertainty) {}
+    /** The labeller's outputs for a batch: labels (as floats) and confidences [N, H, W], uncertainty [N]. */
+    private record Labels(float[] labels, float[] confidence, float[] uncertainty) {}
+
+    /** Generated samples with their labels; the maps hold the labeller's inputs and the image. */
+    private record Labelled(FeatureMaps maps, Labels labels) {}
 
     private Labelled run(LabelTarget t, float[] latents, int rows) {
-        List<LabellerOnnx.Input> inputs = t.labeller().manifest().getFeaturesList().stream()
-                .map(f -> new LabellerOnnx.Input(f.getName(), f.getChannels(), f.getStride()))
-                .toList();
+        List<LabellerOnnx.Input> inputs = new ArrayList<>(inputsOf(t.labeller()));
+        // The image is always generated (the job writes it), whether or not the labeller reads it.
+        LabellerOnnx.Input image =
+                FeatureSource.inputs(t.generator().manifest()).get(0);
+        if (inputs.stream().noneMatch(in -> in.name().equals(image.name()))) {
+            inputs.add(image);
+        }
         FeatureMaps maps = FeatureSource.generate(backend, t.generator(), inputs, latents, rows, LABEL_CHUNK);
-        Labelled l = infer(t.labeller(), maps);
-        return new Labelled(t.labeller(), t.generator(), maps, l.labels(), l.confidence(), l.uncertainty());
+        return new Labelled(maps, infer(t.labeller(), maps));
     }
 
-    /** Runs a labeller over feature maps in chunks of {@link #LABEL_CHUNK} pictures. */
-    private Labelled infer(ResolvedModel labeller, FeatureMaps maps) {
+    private static List<LabellerOnnx.Input> inputsOf(ResolvedModel labeller) {
+        return labeller.manifest().getFeaturesList().stream()
+                .map(f -> new LabellerOnnx.Input(f.getName(), f.getChannels(), f.getStride()))
+                .toList();
+    }
+
+    /**
+     * Runs a labeller over feature maps in chunks of {@link #LABEL_CHUNK} pictures, feeding it the
+     * maps it reads (a labeller without a manifest, a scratch one, reads them all).
+     */
+    private Labels infer(ResolvedModel labeller, FeatureMaps maps) {
         int plane = maps.height() * maps.width();
         int rows = maps.images();
         float[] labels = new float[rows * plane];
         float[] confidence = new float[rows * plane];
         float[] uncertainty = new float[rows];
         Map<String, FloatTensor> all = maps.tensors();
+        if (labeller.entry().manifest().isPresent()) {
+            List<String> reads =
+                    inputsOf(labeller).stream().map(LabellerOnnx.Input::name).toList();
+            all.keySet().retainAll(reads);
+        }
         for (int start = 0; start < rows; start += LABEL_CHUNK) {
             int n = Math.min(LABEL_CHUNK, rows - start);
             Map<String, FloatTensor> feeds = new java.util.LinkedHashMap<>();
@@ -431,7 +442,7 @@ public final class Labelling {
             System.arraycopy(out.get(LabellerOnnx.CONFIDENCE).data(), 0, confidence, start * plane, n * plane);
             System.arraycopy(out.get(LabellerOnnx.UNCERTAINTY).data(), 0, uncertainty, start, n);
         }
-        return new Labelled(labeller, null, maps, labels, confidence, uncertainty);
+        return new Labels(labels, confidence, uncertainty);
     }
 
     public LabelResponse label(LabelRequest request) {
@@ -440,13 +451,13 @@ public final class Labelling {
         if (hasLatents == (request.getFeaturesCount() > 0)) {
             throw new InvalidArgumentException("latents", "set exactly one of latents and features");
         }
-        Labelled l;
+        Labels l;
         int rows;
         if (hasLatents) {
             int d = t.generator().manifest().getLatent().getDimension();
             float[] latents = LatentBatches.validate(request.getLatents(), d, settings.maxLabel(), "latents");
             rows = latents.length / d;
-            l = run(t, latents, rows);
+            l = run(t, latents, rows).labels();
         } else {
             FeatureMaps maps = featureMaps(t, request.getFeaturesMap());
             rows = maps.images();
@@ -542,11 +553,12 @@ public final class Labelling {
                     "latents.shape[0]",
                     rows + " latents for a range of " + batch.getRange().getCount());
         }
-        Labelled l = run(t, latents, rows);
+        Labelled run = run(t, latents, rows);
+        Labels l = run.labels();
         float fraction = batch.getJob().hasDropFraction() ? batch.getJob().getDropFraction() : DEFAULT_DROP_FRACTION;
         float threshold = dropThreshold(t.labeller().manifest(), fraction);
         ImageSpec spec = t.generator().manifest().getImage();
-        FeatureMaps.Level image = l.maps().levels().get(0);
+        FeatureMaps.Level image = run.maps().level(t.generator().manifest().getTensorsOrDefault("image", "image"));
         FloatTensor images =
                 new FloatTensor(new long[] {rows, image.channels(), spec.getHeight(), spec.getWidth()}, image.data());
         GeneratedBatch.Builder out = GeneratedBatch.newBuilder()

@@ -1,5 +1,6 @@
 package dev.genaug.domain.labelling;
 
+import dev.genaug.domain.files.Trees;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
 import java.io.IOException;
@@ -26,13 +27,13 @@ public record ScratchLabeller(Path root, ResolvedModel model) implements AutoClo
                     "name: \"" + name + "\"\nplatform: \"onnxruntime_onnx\"\n");
             return new ScratchLabeller(root, ModelRepository.open(root).resolve(name, "", "labeller"));
         } catch (IOException e) {
-            LabellerRegistry.deleteTree(root);
+            Trees.delete(root);
             throw new UncheckedIOException("cannot stage a labeller under " + repositoryRoot, e);
         }
     }
 
     @Override
     public void close() {
-        LabellerRegistry.deleteTree(root);
+        Trees.delete(root);
     }
 }

@@ -24,6 +24,27 @@ public final class ModelChecks {
     }
 
     /**
+     * A labeller, checked to label the named generator.
+     *
+     * @param generator the generator it must belong to; empty accepts the labeller's own
+     * @param generatorField request field named when the labeller belongs to another generator
+     */
+    public static ResolvedModel requireLabellerOf(
+            ModelRepository repository,
+            ModelRef labeller,
+            String labellerField,
+            String generator,
+            String generatorField) {
+        ResolvedModel model = require(repository, labeller, ModelRole.MODEL_ROLE_LABELLER, labellerField);
+        String own = model.manifest().getPairedGenerator();
+        if (!generator.isEmpty() && !generator.equals(own)) {
+            throw new FailedPreconditionException(generatorField + ": labeller '" + model.name() + "' was trained for '"
+                    + own + "', not for '" + generator + "'");
+        }
+        return model;
+    }
+
+    /**
      * The model a manifest names as its pair (a generator's encoder, an encoder's generator),
      * checked for its role.
      *

@@ -36,7 +36,8 @@ public final class ModelRepository {
     private final Path root;
     private volatile Map<String, ModelEntry> models;
     private volatile long lastImplicitScan = System.nanoTime() - 2_000_000_000L;
-    private volatile long lastScan = System.nanoTime();
+    private final java.util.concurrent.atomic.AtomicLong lastScan =
+            new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
     /** How old the scan may be when "the latest version" is asked for. */
     private static final long LATEST_MAX_AGE_NANOS = 5_000_000_000L;
 
@@ -57,7 +58,7 @@ public final class ModelRepository {
      */
     public void rescan() {
         models = Collections.unmodifiableMap(scan(root));
-        lastScan = System.nanoTime();
+        lastScan.set(System.nanoTime());
     }
 
     private static Map<String, ModelEntry> scan(Path root) {
@@ -150,18 +151,23 @@ public final class ModelRepository {
     public ResolvedModel resolve(String name, String version, String field) {
         // "The latest" should include a version another process registered meanwhile (a labeller
         // trained again): a scan older than a few seconds is refreshed first.
-        if ((version == null || version.isEmpty()) && System.nanoTime() - lastScan > LATEST_MAX_AGE_NANOS) {
+        // One caller rescans; the others go on with the scan they have.
+        long seen = lastScan.get();
+        long now = System.nanoTime();
+        if ((version == null || version.isEmpty())
+                && now - seen > LATEST_MAX_AGE_NANOS
+                && lastScan.compareAndSet(seen, now)) {
             rescan();
         }
         try {
             return resolveKnown(name, version, field);
         } catch (NotFoundException e) {
             // At most one implicit scan a second, so a stream of bad names cannot keep the disk busy.
-            long now = System.nanoTime();
-            if (now - lastImplicitScan < 1_000_000_000L) {
+            long missed = System.nanoTime();
+            if (missed - lastImplicitScan < 1_000_000_000L) {
                 throw e;
             }
-            lastImplicitScan = now;
+            lastImplicitScan = missed;
             rescan();
             return resolveKnown(name, version, field);
         }

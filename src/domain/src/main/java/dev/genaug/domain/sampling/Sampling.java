@@ -244,14 +244,10 @@ public final class Sampling {
         ModelRef resolved = model.ref();
         ModelRef labeller = null;
         if (job.hasLabeller() && !job.getLabeller().getName().isEmpty()) {
-            ResolvedModel l =
-                    ModelChecks.require(repository, job.getLabeller(), ModelRole.MODEL_ROLE_LABELLER, "job.labeller");
-            if (!l.manifest().getPairedGenerator().equals(model.name())) {
-                throw new dev.genaug.domain.error.FailedPreconditionException("job.labeller: '" + l.name()
-                        + "' labels '" + l.manifest().getPairedGenerator() + "', not '" + model.name() + "'");
-            }
             // Pinned, so every batch of the job is labelled by the same version.
-            labeller = l.ref();
+            labeller = ModelChecks.requireLabellerOf(
+                            repository, job.getLabeller(), "job.labeller", model.name(), "job.labeller")
+                    .ref();
         }
         ModelRef pinnedLabeller = labeller;
         long total = job.getCount();
