@@ -44,12 +44,14 @@ car): a documented bias; the figures below show how much of it the prior keeps.
 **Objective.** beta-VAE with beta = 1 and a Gaussian likelihood of standard deviation 0.1 (pixels
 in [-1, 1]) in which object pixels (known exactly from the masks) weigh 10 times more than
 background pixels, whose noise cannot be reconstructed anyway; latent dimension 32, standard
-normal prior; Adam with cosine-decayed learning rate
-and mini-batches of 16 for a fixed time budget on 2 CPU cores. Classifier: cross-entropy, 6
+normal prior; Adam with cosine-decayed learning rate, mini-batches of {run.get('vae_batch', 32)},
+{run.get('vae_epochs', 24)} epochs. Encoder: four 4x4 stride-2 convolutions and a linear layer to (mu,
+log-variance). Decoder: a linear layer to 4x4, then per level nearest-neighbour upsampling and a 3x3
+convolution (LeakyReLU), each level's output being one of the feature maps. Classifier: cross-entropy, 6
 epochs, half of its training images blurred at random (sigma up to 1.5 px) so that it judges
 shape rather than sharpness.
 
-**Reproduce.** `src/models/train-shapes.sh` (about 25 minutes on 2 cores; fixed seeds; this card
+**Reproduce.** `src/models/train-shapes.sh` (about 27 minutes on 2 cores; fixed seeds, a fixed number of epochs; this card
 and `shapes-metrics.json` are rewritten by the same run). Training took {run['seconds'] / 60:.1f} minutes.
 
 ## Figures
@@ -88,6 +90,27 @@ interpolation between the latents of two held-out renders.
 samples far from the data are blurrier than reconstructions. These are the properties the
 platform's later features (MaGNET sampling, calibrated latent views, the labeller) are measured
 against.
+"""
+    kept = m['category_kept_after_reconstruction']
+    text += f"""
+## Against the targets of the reference-model issue
+
+| target | measured | met |
+|---|---|---|
+| classifier accuracy on real renders >= 98% | {pct(m['classifier_accuracy'])} | {'yes' if m['classifier_accuracy'] >= 0.98 else 'no'} |
+| category kept after reconstruction >= 95% | {pct(kept)} | {'yes' if kept >= 0.95 else 'no'} |
+| training under 30 minutes on 2 cores | {run['seconds'] / 60:.1f} minutes | {'yes' if run['seconds'] < 1800 else 'no'} |
+
+What moved "category kept", and what did not (each variant trained 4 minutes, kept measured on
+1,000 held-out renders; the full run then trained 24 epochs): transposed convolutions in the
+decoder were replaced by nearest-neighbour upsampling and 3x3 convolutions, which train 2.5 times
+more images per second on this CPU (379 against 151), so the same budget sees 2.5 times the data (61% -> 69% at 4 minutes;
+70% -> {pct(kept)} for the full run). Tried and not kept: a learning rate of 2e-3 (69%), wider
+layers (32 to 256 channels: 66%, fewer steps), a Laplace likelihood (65%; trees and cars better,
+houses worse), a judge trained on stronger blur (68%, and 97.5% on real renders: the misses are
+shapes, not sharpness). The thin parts (trunk, wheels) are what reconstructions lose, which is
+why trees and cars are kept far less often than houses; a larger budget (more updates) is the
+lever left on this machine.
 """
     with open(os.path.join(args.repository, "MODEL_CARD.md"), "w") as f:
         f.write(text)

@@ -64,8 +64,15 @@ final class BenchCommand {
         }
     }
 
+    /** Warm-up of each figure, at most its measuring time. */
+    static final double WARM_UP_SECONDS = 2.0;
+
     static Stats measure(int batch, double seconds, Call call) throws Exception {
-        for (int i = 0; i < 20; i++) {
+        // Warm-up by time as well as by count: a JVM on the other end of a socket compiles its
+        // call path after thousands of calls, not twenty, and a cold path is not what a
+        // long-running client sees.
+        long warm = System.nanoTime() + (long) (Math.min(seconds, WARM_UP_SECONDS) * 1e9);
+        for (int i = 0; i < 20 || System.nanoTime() < warm; i++) {
             call.run();
         }
         List<Long> nanos = new ArrayList<>();
