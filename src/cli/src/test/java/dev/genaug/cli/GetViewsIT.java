@@ -182,9 +182,10 @@ class GetViewsIT {
                     .as("agreement at sigma %s vs %s: %s", sigmas[s], sigmas[s - 1], Arrays.toString(agreement))
                     .isLessThan(agreement[s - 1] + 0.05);
         }
+        // Overall it must fall by more than three standard errors of a difference (3 x 3.7 points).
         assertThat(agreement[0] - agreement[sigmas.length - 1])
                 .as(Arrays.toString(agreement))
-                .isGreaterThan(0.15);
+                .isGreaterThan(0.11);
     }
 
     private static int[] classify(OnnxBackend onnx, ResolvedModel classifier, List<Image> images) {
