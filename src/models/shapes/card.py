@@ -44,8 +44,8 @@ car): a documented bias; the figures below show how much of it the prior keeps.
 **Objective.** beta-VAE with beta = 1 and a Gaussian likelihood of standard deviation 0.1 (pixels
 in [-1, 1]) in which object pixels (known exactly from the masks) weigh 10 times more than
 background pixels, whose noise cannot be reconstructed anyway; latent dimension 32, standard
-normal prior; Adam with cosine-decayed learning rate, mini-batches of {run.get('vae_batch', 32)},
-{run.get('vae_epochs', 24)} epochs. Encoder: four 4x4 stride-2 convolutions and a linear layer to (mu,
+normal prior; Adam with cosine-decayed learning rate, mini-batches of {run['vae_batch']},
+{run['vae_epochs']} epochs. Encoder: four 4x4 stride-2 convolutions and a linear layer to (mu,
 log-variance). Decoder: a linear layer to 4x4, then per level nearest-neighbour upsampling and a 3x3
 convolution (LeakyReLU), each level's output being one of the feature maps. Classifier: cross-entropy, 6
 epochs, half of its training images blurred at random (sigma up to 1.5 px) so that it judges
@@ -102,7 +102,7 @@ against.
 | training under 30 minutes on 2 cores | {run['seconds'] / 60:.1f} minutes | {'yes' if run['seconds'] < 1800 else 'no'} |
 
 What moved "category kept", and what did not (each variant trained 4 minutes, kept measured on
-1,000 held-out renders; the full run then trained 24 epochs): transposed convolutions in the
+1,000 held-out renders; the full run then trained {run['vae_epochs']} epochs): transposed convolutions in the
 decoder were replaced by nearest-neighbour upsampling and 3x3 convolutions, which train 2.5 times
 more images per second on this CPU (379 against 151), so the same budget sees 2.5 times the data (61% -> 69% at 4 minutes;
 70% -> {pct(kept)} for the full run). Tried and not kept: a learning rate of 2e-3 (69%), wider

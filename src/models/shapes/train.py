@@ -100,15 +100,6 @@ class Decoder(nn.Module):
         return torch.tanh(self.out(up(self.up64, f32))), f4, f8, f16, f32
 
 
-class ImageOnly(nn.Module):
-    def __init__(self, decoder):
-        super().__init__()
-        self.decoder = decoder
-
-    def forward(self, z):
-        return self.decoder(z)[0]
-
-
 class Classifier(nn.Module):
     def __init__(self):
         super().__init__()
@@ -156,8 +147,7 @@ def train_vae(x, masks, epochs, batch, log):
             totals[0] += rec.item()
             totals[1] += kl.item()
             step += 1
-        n = per_epoch
-        log(f"vae epoch {epoch}: reconstruction {totals[0] / n:.1f} nats, KL {totals[1] / n:.1f} nats, "
+        log(f"vae epoch {epoch}: reconstruction {totals[0] / per_epoch:.1f} nats, KL {totals[1] / per_epoch:.1f} nats, "
             f"{time.time() - start:.0f} s")
     return enc.eval(), dec.eval()
 
@@ -270,7 +260,8 @@ def main():
     log(f"loaded {len(x)} training and {len(hx)} held-out renders")
 
     clf = train_classifier(x, y, args.classifier_epochs, 64, log)
-    # Small batches: on 2 cores the VAE is limited by the number of updates, not by gradient noise.
+    # Batches of 32: on 2 cores they train more images per second than 16 and still make ~600
+    # updates an epoch; the VAE is limited by updates, not by gradient noise.
     enc, dec = train_vae(x, masks, args.vae_epochs, VAE_BATCH, log)
 
     repo = args.repository

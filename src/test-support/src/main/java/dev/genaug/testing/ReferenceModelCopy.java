@@ -1,13 +1,12 @@
 package dev.genaug.testing;
 
+import dev.genaug.domain.files.Trees;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * A writable copy of the reference models (deploy/model-repository without its labellers), for
@@ -33,18 +32,8 @@ public final class ReferenceModelCopy implements QuarkusTestResourceLifecycleMan
     public static Path write() {
         try {
             Path target = Files.createTempDirectory("reference-models");
-            Path from = source();
             for (String model : new String[] {"shapes-generator", "shapes-encoder", "shapes-classifier"}) {
-                try (Stream<Path> files = Files.walk(from.resolve(model))) {
-                    for (Path p : files.toList()) {
-                        Path to = target.resolve(from.relativize(p).toString());
-                        if (Files.isDirectory(p)) {
-                            Files.createDirectories(to);
-                        } else {
-                            Files.copy(p, to, StandardCopyOption.REPLACE_EXISTING);
-                        }
-                    }
-                }
+                Trees.copy(source().resolve(model), target.resolve(model));
             }
             return target;
         } catch (IOException e) {

@@ -1,13 +1,12 @@
 package dev.genaug.testing;
 
+import dev.genaug.domain.files.Trees;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * A small model repository written to a temporary folder: configuration and manifests only, no
@@ -98,11 +97,7 @@ public final class ToyModelRepository implements QuarkusTestResourceLifecycleMan
     /** Deletes a temporary repository written by a test resource; null is nothing to delete. */
     static void deleteTree(Path root) {
         if (root != null) {
-            try (Stream<Path> files = Files.walk(root)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            Trees.delete(root);
         }
     }
 }
