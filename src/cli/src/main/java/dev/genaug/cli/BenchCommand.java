@@ -108,8 +108,8 @@ final class BenchCommand {
 
         @Option(
                 names = "--seconds",
-                defaultValue = "5",
-                description = "Measuring time per figure (default ${DEFAULT-VALUE}).")
+                defaultValue = "3",
+                description = "Measuring time per figure and round (default ${DEFAULT-VALUE}).")
         double seconds;
 
         @Option(
@@ -124,8 +124,39 @@ final class BenchCommand {
                 description = "Generator model (default ${DEFAULT-VALUE}).")
         String modelName;
 
+        @Option(
+                names = "--service-warm-up",
+                defaultValue = "40",
+                description = "Seconds of calls of every kind and batch to the fresh service before any figure"
+                        + " (default ${DEFAULT-VALUE}).")
+        double serviceWarmUp;
+
         @Option(names = "--json", description = "Also write the figures to this file.")
         Path json;
+
+        @Option(
+                names = "--rounds",
+                defaultValue = "5",
+                description = "Rounds of every figure, interleaved; the median is reported (default ${DEFAULT-VALUE}).")
+        int rounds;
+
+        /**
+         * A fresh service JVM compiles its gRPC, protobuf and batcher paths only after thousands of
+         * calls; without this, the first figures measure the JIT rather than the service.
+         */
+        private static void warmUp(Map<String, Map<Integer, Call>> calls, double seconds) throws Exception {
+            long end = System.nanoTime() + (long) (seconds * 1e9);
+            do {
+                for (var kind : calls.values()) {
+                    for (Call call : kind.values()) {
+                        long slice = System.nanoTime() + 250_000_000L;
+                        while (System.nanoTime() < slice) {
+                            call.run();
+                        }
+                    }
+                }
+            } while (System.nanoTime() < end);
+        }
 
         @Override
         public Integer call() throws Exception {
@@ -140,27 +171,13 @@ final class BenchCommand {
                 byBatch.put(Integer.toString(b), new LinkedHashMap<>());
             }
 
-            // (a) The ceiling: OrtSession.run in this process, output copied out as any caller must.
-            OrtEnvironment env = OrtEnvironment.getEnvironment();
-            try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(threads, false))) {
-                OrtSession session = onnx.session(model);
-                for (int b : batches) {
-                    float[] latents = PriorSampler.create(d, 1f, 0f, "").sample(1, 0, b);
-                    try (OnnxTensor input =
-                            OnnxTensor.createTensor(env, FloatBuffer.wrap(latents), new long[] {b, d})) {
-                        Stats s = measure(b, seconds, () -> BenchCommand.rawRun(session, z, image, input));
-                        put(byBatch, b, "raw_ort", s);
-                    }
-                }
-            }
-
             // PNG encoding on its own (what PNG responses add per image).
             float[] one = new float[3 * 64 * 64];
             Arrays.fill(one, 0.25f);
             ChwImage img = new ChwImage(3, 64, 64, one);
             Stats png = measure(1, Math.min(seconds, 3), () -> ImageCodec.encodePng(img, -1f, 1f));
 
-            // (b) and (c): a generator service in its own JVM, called over loopback.
+            // (b) and (c) call a generator service in its own JVM over loopback.
             Path logs = Files.createDirectories(root.resolve(".genaug/bench"));
             EmbeddedKafkaBroker broker =
                     LocalProcesses.quietly(() -> EmbeddedKafkaBroker.start(Files.createTempDirectory(logs, "kafka-")));
@@ -187,39 +204,74 @@ final class BenchCommand {
                     .usePlaintext()
                     .maxInboundMessageSize(256 * 1024 * 1024)
                     .build();
-            try (HttpClient http = HttpClient.newHttpClient()) {
+            OrtEnvironment env = OrtEnvironment.getEnvironment();
+            List<OnnxTensor> rawInputs = new ArrayList<>();
+            try (HttpClient http = HttpClient.newHttpClient();
+                    OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(threads, false))) {
                 if (!service.awaitReady(http, Duration.ofMinutes(2))) {
                     System.err.println("generator did not start:\n" + service.logTail(30));
                     return 1;
                 }
+                // (a) The ceiling: OrtSession.run in this process, output copied out as any caller must.
+                OrtSession session = onnx.session(model);
                 var stub = GeneratorServiceGrpc.newBlockingStub(channel);
                 TritonBackend kserve = new TritonBackend(
                         channel,
                         new TritonBackend.Settings(
                                 "localhost:" + port, Duration.ofSeconds(60), 1, Duration.ofMillis(10), false));
+                Map<String, Map<Integer, Call>> calls = new LinkedHashMap<>();
+                calls.put("raw_ort", new LinkedHashMap<>());
+                calls.put("grpc", new LinkedHashMap<>());
+                calls.put("kserve", new LinkedHashMap<>());
                 for (int b : batches) {
                     float[] latents = PriorSampler.create(d, 1f, 0f, "").sample(1, 0, b);
+                    OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(latents), new long[] {b, d});
+                    rawInputs.add(input);
+                    calls.get("raw_ort").put(b, () -> BenchCommand.rawRun(session, z, image, input));
                     GenerateRequest request = GenerateRequest.newBuilder()
                             .setModel(ModelRef.newBuilder().setName(modelName))
                             .setLatents(Tensors.fp32(latents, b, d))
                             .setImageEncoding(ImageEncoding.IMAGE_ENCODING_RAW_FP32)
                             .build();
-                    put(
-                            byBatch,
-                            b,
-                            "grpc",
-                            measure(
+                    calls.get("grpc")
+                            .put(
                                     b,
-                                    seconds,
                                     () -> stub.generate(request)
                                             .getImageTensor()
                                             .getData()
-                                            .size()));
+                                            .size());
                     Map<String, FloatTensor> in = Map.of(z, new FloatTensor(new long[] {b, d}, latents));
-                    put(byBatch, b, "kserve", measure(b, seconds, () -> kserve.infer(model, in, List.of(image))));
+                    calls.get("kserve").put(b, () -> kserve.infer(model, in, List.of(image)));
+                }
+                warmUp(calls, serviceWarmUp);
+                // Rounds interleave (a), (b) and (c), so that a slow spell of the machine (another
+                // tenant, the service's JIT) weighs on all three; each figure is the median of its rounds.
+                Map<String, List<Stats>> perRound = new LinkedHashMap<>();
+                for (int r = 0; r < rounds; r++) {
+                    for (int b : batches) {
+                        for (var kind : calls.entrySet()) {
+                            Stats s = measure(b, seconds, kind.getValue().get(b));
+                            perRound.computeIfAbsent(b + "/" + kind.getKey(), k -> new ArrayList<>())
+                                    .add(s);
+                        }
+                    }
+                }
+                for (int b : batches) {
+                    for (String kind : calls.keySet()) {
+                        List<Stats> all = perRound.get(b + "/" + kind);
+                        put(byBatch, b, kind, median(all));
+                        Map<String, Object> row = byBatch.get(Integer.toString(b));
+                        row.put(
+                                kind + "_img_s_rounds",
+                                all.stream().mapToDouble(Stats::imgPerSecond).toArray());
+                        row.put(
+                                kind + "_p50_ms_rounds",
+                                all.stream().mapToDouble(Stats::p50Ms).toArray());
+                    }
                 }
                 serviceRss = LocalProcesses.memoryMiB(service.pid(), "VmHWM");
             } finally {
+                rawInputs.forEach(OnnxTensor::close);
                 channel.shutdownNow();
                 service.stop(Duration.ofSeconds(20));
                 broker.close();
@@ -238,12 +290,16 @@ final class BenchCommand {
             result.put("model", modelName);
             result.put("threads", threads);
             result.put("seconds_per_figure", seconds);
+            result.put("rounds", rounds);
+            result.put("service_warm_up_seconds", serviceWarmUp);
             result.put("batch", byBatch);
             result.put("png_encode_img_s", png.imgPerSecond());
+            // The service's peak is the figure a deployment sizes for; this JVM also holds the broker.
+            result.put("peak_rss_mb", serviceRss);
             result.put(
-                    "peak_rss_mb",
+                    "peak_rss_mb_by_process",
                     Map.of(
-                            "benchmark_jvm",
+                            "benchmark_jvm_with_broker",
                             LocalProcesses.memoryMiB(ProcessHandle.current().pid(), "VmHWM"),
                             "generator_service",
                             serviceRss));
@@ -253,6 +309,22 @@ final class BenchCommand {
                 System.out.println("figures written to " + json);
             }
             return 0;
+        }
+
+        /** Each statistic the median of the rounds' (images/s, p50 and p99 separately). */
+        static Stats median(List<Stats> all) {
+            return new Stats(
+                    medianOf(all.stream().mapToDouble(Stats::imgPerSecond).toArray()),
+                    medianOf(all.stream().mapToDouble(Stats::p50Ms).toArray()),
+                    medianOf(all.stream().mapToDouble(Stats::p99Ms).toArray()),
+                    all.stream().mapToInt(Stats::calls).sum());
+        }
+
+        static double medianOf(double[] values) {
+            double[] v = values.clone();
+            Arrays.sort(v);
+            int n = v.length;
+            return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
         }
 
         private static void put(Map<String, Map<String, Object>> byBatch, int b, String what, Stats s) {

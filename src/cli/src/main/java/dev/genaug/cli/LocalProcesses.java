@@ -46,4 +46,12 @@ final class LocalProcesses {
         }
         return -1;
     }
+
+    /** CPU time a process has used so far (user and system, all threads), in seconds; -1 when unknown. */
+    static double cpuSeconds(long pid) {
+        return ProcessHandle.of(pid)
+                .flatMap(p -> p.info().totalCpuDuration())
+                .map(d -> d.toNanos() / 1e9)
+                .orElse(-1.0);
+    }
 }

@@ -147,7 +147,13 @@ final class PipelineBench implements Callable<Integer> {
                 var datasets = DatasetServiceGrpc.newBlockingStub(channel);
                 // A warm-up job (JIT, sessions, consumer groups), then the measured one.
                 runJob(datasets, work, Math.min(count, 5000));
+                Map<String, Double> cpuBefore = cpuSeconds(stack);
                 JobRun run = runJob(datasets, work, count);
+                Map<String, Double> cpuAfter = cpuSeconds(stack);
+                // Where the cores went: CPU milliseconds per sample of each process during the job.
+                Map<String, Double> cpuPerSample = new LinkedHashMap<>();
+                cpuBefore.forEach(
+                        (name, before) -> cpuPerSample.put(name, (cpuAfter.get(name) - before) * 1e3 / count));
                 result.put("model", modelName);
                 result.put("count", count);
                 result.put("batch_size", batchSize);
@@ -170,6 +176,9 @@ final class PipelineBench implements Callable<Integer> {
                         LocalProcesses.memoryMiB(ProcessHandle.current().pid(), "VmHWM"));
                 result.put("peak_rss_mb", rss);
                 result.put("dataset_bytes", run.bytes());
+                result.put("cpu_ms_per_sample", cpuPerSample);
+                // The model's own share: what the ceiling costs per image on the same cores.
+                result.put("raw_ort_cpu_ms_per_sample", threads * 1e3 / ceiling);
             } finally {
                 channel.shutdownNow();
             }
@@ -186,6 +195,9 @@ final class PipelineBench implements Callable<Integer> {
                 (double) result.get("pipeline_samples_s"), count, (double) result.get("pipeline_seconds"));
         System.out.printf("ratio to the better raw figure          %8.2f%n", (double) result.get("ratio_to_raw_ort"));
         System.out.println("peak RSS (MiB): " + result.get("peak_rss_mb"));
+        System.out.printf(
+                "CPU ms per sample during the job: %s (the raw model alone: %.3f)%n",
+                result.get("cpu_ms_per_sample"), (double) result.get("raw_ort_cpu_ms_per_sample"));
         if (json != null) {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), result);
             System.out.println("figures written to " + json);
@@ -222,6 +234,18 @@ final class PipelineBench implements Callable<Integer> {
             }
             return images.get() / seconds;
         }
+    }
+
+    /** CPU seconds used so far by each service process and by this JVM (which runs the broker). */
+    private static Map<String, Double> cpuSeconds(LocalStack stack) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (ServiceProcess p : stack.running()) {
+            out.put(p.spec().name(), LocalProcesses.cpuSeconds(p.pid()));
+        }
+        out.put(
+                "benchmark_jvm_with_broker",
+                LocalProcesses.cpuSeconds(ProcessHandle.current().pid()));
+        return out;
     }
 
     record JobRun(double seconds, double samplesPerSecond, long bytes) {}
