@@ -39,6 +39,13 @@ public interface GatewayConfig {
     @WithDefault("6")
     int outputTopicPartitions();
 
+    /**
+     * Least time between two progress reports of the dataset writer for one job (the report that
+     * finishes a job is always sent). 0: a report after every batch.
+     */
+    @WithDefault("250ms")
+    Duration progressInterval();
+
     /** How long SubmitJob waits for the broker to accept a job before answering UNAVAILABLE. */
     @WithDefault("10s")
     Duration enqueueTimeout();

@@ -58,9 +58,9 @@ public class SampleWriter {
         if (batch == null || stops.stopped(batch.getJobId())) {
             return;
         }
-        DatasetWriter.Progress progress;
+        DatasetWriter.Written written;
         try {
-            progress = writer.write(batch);
+            written = writer.write(batch);
         } catch (GenaugException | UncheckedIOException e) {
             String reason = "cannot write samples " + batch.getRange().getStart() + ".."
                     + (batch.getRange().getStart() + batch.getRange().getCount() - 1) + ": " + e.getMessage();
@@ -74,12 +74,42 @@ public class SampleWriter {
         if (!job.getOutputTopic().isEmpty()) {
             publish(batch, job.getOutputTopic());
         }
-        events.report(
-                ProgressReports.running(batch.getJobId(), STAGE, progress.samplesDone()), config.enqueueTimeout());
-        if (progress.finished()) {
-            LOG.infof("job %s: %d samples written to %s", job.getJobId(), job.getCount(), progress.output());
+        if (written.finished()) {
+            lastReport.remove(job.getJobId());
+            events.report(ProgressReports.running(job.getJobId(), STAGE, job.getCount()), config.enqueueTimeout());
+            LOG.infof("job %s: %d samples written to %s", job.getJobId(), job.getCount(), written.output());
+        } else if (reportDue(job.getJobId())) {
+            // Counted from the folder, so every writer of the job reports the same figure. Below the
+            // job's count until the manifest is written: only the finishing report says "done".
+            long done = Math.min(writer.progress(job).samplesDone(), job.getCount() - 1);
+            events.report(ProgressReports.running(job.getJobId(), STAGE, done), config.enqueueTimeout());
         }
     }
+
+    /**
+     * At most one report per job and progress interval: every report is a Kafka record that every
+     * stage's instances read, and counting from the folder costs a look per unfinished shard.
+     */
+    private boolean reportDue(String jobId) {
+        long now = System.nanoTime();
+        long interval = config.progressInterval().toNanos();
+        boolean[] due = {false};
+        lastReport.compute(jobId, (id, last) -> {
+            if (last == null || now - last >= interval) {
+                due[0] = true;
+                return now;
+            }
+            return last;
+        });
+        if (lastReport.size() > REMEMBERED_JOBS) {
+            lastReport.clear(); // jobs cancelled or failed mid-way never finish here
+        }
+        return due[0];
+    }
+
+    private static final int REMEMBERED_JOBS = 1024;
+    private final java.util.concurrent.ConcurrentHashMap<String, Long> lastReport =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     private void publish(GeneratedBatch batch, String topic) {
         List<Uni<Void>> sends = new ArrayList<>();

@@ -10,8 +10,11 @@ public interface SamplerConfig {
     @WithDefault("100000")
     int maxCount();
 
-    /** Samples per LatentBatch when a job does not set batch_size. */
-    @WithDefault("64")
+    /**
+     * Samples per LatentBatch when a job does not set batch_size (128: per-message costs of Kafka,
+     * protobuf and the writer amortised; docs/benchmarks.md).
+     */
+    @WithDefault("128")
     int defaultBatchSize();
 
     /** Largest MaGNET pool (RESOURCE_EXHAUSTED above). */

@@ -100,7 +100,7 @@ class DatasetPipelineTest {
         generated.add(generated.get(3));
         generated.add(generated.get(17));
         Collections.shuffle(generated, new Random(3));
-        DatasetWriter.Progress last = null;
+        DatasetWriter.Written last = null;
         for (int i = 0; i < generated.size(); i++) {
             last = new DatasetWriter(tmp).write(generated.get(i));
         }

@@ -23,6 +23,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
@@ -81,6 +82,14 @@ public final class DatasetWriter {
     /** How far a job's output has come. */
     public record Progress(long samplesDone, int shardsDone, boolean finished, Path output) {}
 
+    /** What one write did: whether the dataset is now finished (manifest written), and where it is. */
+    public record Written(boolean finished, Path output) {}
+
+    // Shards seen in place, per job and folder. A shard once in place stays, so each is looked for
+    // on disk until seen once: the per-batch completion check costs one look, not one per shard.
+    private final java.util.concurrent.ConcurrentHashMap<String, BitSet> assembled =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     public Path output(DatasetJob job) {
         return job.getOutput().isEmpty()
                 ? defaultRoot.resolve(job.getJobId())
@@ -131,13 +140,13 @@ public final class DatasetWriter {
      * @throws InvalidArgumentException for a batch that contradicts its job (it cannot be written)
      * @throws UncheckedIOException when the file system fails (the batch should be retried)
      */
-    public Progress write(GeneratedBatch batch) {
+    public Written write(GeneratedBatch batch) {
         DatasetJob job = batch.getJob();
         check(batch);
         Path out = output(job);
         try {
             if (Files.exists(out.resolve(MANIFEST))) {
-                return new Progress(job.getCount(), shardCount(job), true, out);
+                return new Written(true, out);
             }
             int size = shardSize(job);
             long start = batch.getRange().getStart();
@@ -153,11 +162,11 @@ public final class DatasetWriter {
                 }
                 i = end;
             }
-            Progress progress = progress(job);
-            if (progress.samplesDone() >= job.getCount() && finish(out, batch)) {
-                return new Progress(job.getCount(), shardCount(job), true, out);
+            if (allAssembled(out, job) && finish(out, batch)) {
+                assembled.remove(cacheKey(job, out));
+                return new Written(true, out);
             }
-            return progress;
+            return new Written(false, out);
         } catch (IOException e) {
             throw new UncheckedIOException("writing job " + job.getJobId() + " into " + out + ": " + e, e);
         }
@@ -173,18 +182,73 @@ public final class DatasetWriter {
             long done = 0;
             int shards = 0;
             int size = shardSize(job);
-            for (long shard = 0; shard < shardCount(job); shard++) {
-                if (Files.exists(out.resolve(shardName(shard)))) {
+            BitSet known = known(job, out);
+            for (int shard = 0; shard < shardCount(job); shard++) {
+                if (inPlace(known, out, shard)) {
                     done += samplesIn(job, shard, size);
                     shards++;
                 } else {
-                    done += stagedSamples(stagingDir(out, shard), samplesIn(job, shard, size));
+                    Path dir = stagingDir(out, shard);
+                    if (Files.isDirectory(dir)) {
+                        done += stagedSamples(dir, samplesIn(job, shard, size));
+                    }
                 }
             }
             return new Progress(done, shards, false, out);
         } catch (IOException e) {
             throw new UncheckedIOException("reading the output of job " + job.getJobId() + " in " + out, e);
         }
+    }
+
+    /** Jobs whose shards are remembered at once; beyond, the memory is dropped (it is only a cache). */
+    private static final int CACHED_JOBS = 1024;
+
+    private BitSet known(DatasetJob job, Path out) {
+        if (assembled.size() > CACHED_JOBS) {
+            assembled.clear(); // jobs that were cancelled or failed are never finished here
+        }
+        return assembled.computeIfAbsent(cacheKey(job, out), k -> new BitSet());
+    }
+
+    private static String cacheKey(DatasetJob job, Path out) {
+        return job.getJobId() + "\u0000" + out;
+    }
+
+    private static boolean inPlace(BitSet known, Path out, int shard) {
+        synchronized (known) {
+            if (known.get(shard)) {
+                return true;
+            }
+        }
+        if (!Files.exists(out.resolve(shardName(shard)))) {
+            return false;
+        }
+        synchronized (known) {
+            known.set(shard);
+        }
+        return true;
+    }
+
+    /**
+     * Whether every shard of the job is in place. Called after a batch's own shards are assembled,
+     * so the writer that assembles the last shard sees them all; stops at the first shard missing.
+     */
+    private boolean allAssembled(Path out, DatasetJob job) {
+        BitSet known = known(job, out);
+        int shards = shardCount(job);
+        int next;
+        synchronized (known) {
+            next = known.nextClearBit(0);
+        }
+        while (next < shards) {
+            if (!inPlace(known, out, next)) {
+                return false;
+            }
+            synchronized (known) {
+                next = known.nextClearBit(next + 1);
+            }
+        }
+        return true;
     }
 
     private static void check(GeneratedBatch batch) {

@@ -164,7 +164,7 @@ class DatasetWriterTest {
             delivery.addAll(batches(b, 4)); // every sample twice, in overlapping batches
             Collections.shuffle(delivery, new Random(round));
             var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
-            List<java.util.concurrent.Future<DatasetWriter.Progress>> results = new ArrayList<>();
+            List<java.util.concurrent.Future<DatasetWriter.Written>> results = new ArrayList<>();
             for (GeneratedBatch batch : delivery) {
                 results.add(pool.submit(() -> writer.write(batch)));
             }
@@ -211,12 +211,12 @@ class DatasetWriterTest {
         DatasetJob job = job(tmp.resolve("out"));
         DatasetWriter writer = new DatasetWriter(tmp);
         writer.prepare(job);
-        DatasetWriter.Progress last = null;
+        DatasetWriter.Written last = null;
         for (GeneratedBatch b : batches(job, 25)) {
             last = writer.write(b);
         }
         assertThat(last.finished()).isTrue();
-        assertThat(last.samplesDone()).isEqualTo(COUNT);
+        assertThat(writer.progress(job).samplesDone()).isEqualTo(COUNT);
 
         Path out = tmp.resolve("out");
         DatasetManifest.Builder manifest = DatasetManifest.newBuilder();
@@ -271,7 +271,7 @@ class DatasetWriterTest {
         }
         java.util.Collections.reverse(all);
         all.add(all.get(2)); // a redelivery
-        DatasetWriter.Progress last = null;
+        DatasetWriter.Written last = null;
         for (GeneratedBatch b : all) {
             last = writer.write(b);
         }

@@ -170,6 +170,45 @@ class DynamicBatcherTest {
     }
 
     @Test
+    void shouldRunOversizedRequestsNoMoreOftenAtOnceThanTheInstancesWhenManyCallersSendThem() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
+        InferenceBackend slow = new InferenceBackend() {
+            @Override
+            public Map<String, FloatTensor> infer(ResolvedModel model, Map<String, FloatTensor> in, List<String> out) {
+                most.accumulateAndGet(running.incrementAndGet(), Math::max);
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    running.decrementAndGet();
+                }
+                return Map.of("y", in.get("x"));
+            }
+
+            @Override
+            public String name() {
+                return "slow";
+            }
+        };
+        ResolvedModel m = model();
+        try (var batcher = new DynamicBatcher(
+                        slow, new DynamicBatcher.Settings(4, Duration.ZERO, 100, 2), (model, n) -> {});
+                ExecutorService pool = Executors.newFixedThreadPool(8)) {
+            List<Future<?>> calls = new ArrayList<>();
+            for (int c = 0; c < 16; c++) {
+                calls.add(pool.submit(() -> batcher.infer(m, Map.of("x", rows(0, 9)), List.of("y"))));
+            }
+            for (Future<?> f : calls) {
+                f.get();
+            }
+        }
+        // 8 callers at once, each with 9 rows over a max batch of 4: never more than 2 runs at once.
+        assertThat(most.get()).isEqualTo(2);
+    }
+
+    @Test
     void shouldRunALoneRequestOnItsCallersThread() throws Exception {
         List<String> threads = new CopyOnWriteArrayList<>();
         InferenceBackend recording = new InferenceBackend() {
