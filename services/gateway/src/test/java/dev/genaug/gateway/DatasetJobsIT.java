@@ -196,6 +196,41 @@ class DatasetJobsIT {
     }
 
     @Test
+    void shouldReportTheWritersProgressAtMostOncePerIntervalAndAlwaysTheFinishWhenBatchesArriveFast() throws Exception {
+        Path out = Files.createTempDirectory(Path.of("target"), "job-").toAbsolutePath();
+        DatasetJob job = datasets.submitJob(SubmitJobRequest.newBuilder()
+                        .setJob(GatewayGrpcServiceTest.job()
+                                .setCount(40)
+                                .setShardSize(100)
+                                .setOutput(out.toString()))
+                        .build())
+                .getStatus()
+                .getJob();
+        var stream = datasets.watchJob(
+                WatchJobRequest.newBuilder().setJobId(job.getJobId()).build());
+        for (int i = 0; i < 40; i++) {
+            deliver(generated(job, i, 1));
+        }
+        JobStatus last = null;
+        while (stream.hasNext()) {
+            last = stream.next();
+        }
+        assertThat(last.getState()).isEqualTo(JobState.JOB_STATE_SUCCEEDED);
+        List<JobProgress> reports = new ArrayList<>();
+        for (var r : probe.collect("genaug.progress.v1", r -> r.key().equals(job.getJobId()), Duration.ofSeconds(3))) {
+            JobProgress p = JobProgress.parseFrom(r.value());
+            if (p.getStage().equals("writer")) {
+                reports.add(p);
+            }
+        }
+        // 40 batches in a burst: a report per batch would be 40; the 250 ms interval leaves a few.
+        // Only the finishing report says 40 (a report racing it may land after it, with less).
+        assertThat(reports).hasSizeBetween(1, 10);
+        assertThat(reports).filteredOn(p -> p.getSamplesDone() == 40).isNotEmpty();
+        assertThat(reports).allSatisfy(p -> assertThat(p.getSamplesDone()).isLessThanOrEqualTo(40));
+    }
+
+    @Test
     void shouldFailTheJobWhenABatchContradictsIt() {
         String id = submit(10);
         DatasetJob job = datasets.listJobs(ListJobsRequest.getDefaultInstance()).getJobsList().stream()
