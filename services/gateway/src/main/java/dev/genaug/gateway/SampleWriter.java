@@ -19,6 +19,7 @@ import jakarta.inject.Inject;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
@@ -33,6 +34,11 @@ import org.jboss.logging.Logger;
 public class SampleWriter {
     private static final Logger LOG = Logger.getLogger(SampleWriter.class);
     static final String STAGE = "writer";
+    /** Jobs whose last report time is remembered at once (a cache: cleared when it grows past). */
+    private static final int REMEMBERED_JOBS = 1024;
+
+    // Job id -> System.nanoTime() of the job's last progress report.
+    private final ConcurrentHashMap<String, Long> lastReport = new ConcurrentHashMap<>();
 
     @Inject
     DatasetWriter writer;
@@ -106,10 +112,6 @@ public class SampleWriter {
         }
         return due[0];
     }
-
-    private static final int REMEMBERED_JOBS = 1024;
-    private final java.util.concurrent.ConcurrentHashMap<String, Long> lastReport =
-            new java.util.concurrent.ConcurrentHashMap<>();
 
     private void publish(GeneratedBatch batch, String topic) {
         List<Uni<Void>> sends = new ArrayList<>();

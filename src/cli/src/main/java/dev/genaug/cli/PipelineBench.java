@@ -26,12 +26,14 @@ import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -132,8 +134,8 @@ final class PipelineBench implements Callable<Integer> {
                 0,
                 0,
                 LocalStack.Options.defaults().readyTimeout(),
-                java.util.stream.Stream.concat(
-                                java.util.stream.Stream.of(
+                Stream.concat(
+                                Stream.of(
                                         "-Dgenaug.generator.onnx-threads=" + Math.max(1, threads / instances),
                                         "-Dgenaug.generator.batcher-instances=" + instances,
                                         "-Dgenaug.generator.onnx-cuda=false"),
@@ -233,7 +235,7 @@ final class PipelineBench implements Callable<Integer> {
         System.out.printf(
                 "ratio to the better raw figure          %8.2f  (median; per round %s)%n",
                 (double) result.get("ratio_to_raw_ort"),
-                java.util.Arrays.toString((double[]) result.get("ratio_to_raw_ort_rounds")));
+                Arrays.toString((double[]) result.get("ratio_to_raw_ort_rounds")));
         System.out.println("peak RSS (MiB): " + result.get("peak_rss_mb"));
         System.out.printf(
                 "CPU ms per sample during the job: %s (the raw model alone: %.3f)%n",

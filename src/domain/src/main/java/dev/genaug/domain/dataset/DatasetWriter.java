@@ -27,6 +27,7 @@ import java.util.BitSet;
 import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -87,8 +88,7 @@ public final class DatasetWriter {
 
     // Shards seen in place, per job and folder. A shard once in place stays, so each is looked for
     // on disk until seen once: the per-batch completion check costs one look, not one per shard.
-    private final java.util.concurrent.ConcurrentHashMap<String, BitSet> assembled =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, BitSet> assembled = new ConcurrentHashMap<>();
 
     public Path output(DatasetJob job) {
         return job.getOutput().isEmpty()
