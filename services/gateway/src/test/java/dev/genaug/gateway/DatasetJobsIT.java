@@ -17,7 +17,6 @@ import dev.genaug.api.gateway.v1.DatasetServiceGrpc;
 import dev.genaug.api.gateway.v1.JobStatus;
 import dev.genaug.api.gateway.v1.ListJobsRequest;
 import dev.genaug.api.gateway.v1.SubmitJobRequest;
-import dev.genaug.api.gateway.v1.SubmitJobResponse;
 import dev.genaug.api.gateway.v1.WatchJobRequest;
 import dev.genaug.domain.tensor.ImageCodec;
 import dev.genaug.testing.GrpcChannels;
@@ -68,6 +67,15 @@ class DatasetJobsIT {
                         .setJob(GatewayGrpcServiceTest.job().setCount(count))
                         .build())
                 .getJobId();
+    }
+
+    /** Submits the job with that output folder; returns it as the gateway accepted it (with its id). */
+    private DatasetJob submitInto(Path out, DatasetJob.Builder job) {
+        return datasets.submitJob(SubmitJobRequest.newBuilder()
+                        .setJob(job.setOutput(out.toString()))
+                        .build())
+                .getStatus()
+                .getJob();
     }
 
     private void report(String id, String stage, JobState state, long done, String message) {
@@ -163,14 +171,12 @@ class DatasetJobsIT {
     @Test
     void shouldWriteShardsManifestAndPreviewFromGeneratedBatchesAndSucceed() throws Exception {
         Path out = Files.createTempDirectory(Path.of("target"), "job-").toAbsolutePath();
-        SubmitJobResponse submitted = datasets.submitJob(SubmitJobRequest.newBuilder()
-                .setJob(GatewayGrpcServiceTest.job()
+        DatasetJob job = submitInto(
+                out,
+                GatewayGrpcServiceTest.job()
                         .setCount(10)
                         .setShardSize(4)
-                        .setOutput(out.toString())
-                        .setOutputTopic("it-samples-" + System.nanoTime()))
-                .build());
-        DatasetJob job = submitted.getStatus().getJob();
+                        .setOutputTopic("it-samples-" + System.nanoTime()));
         assertThat(job.getOutput()).isEqualTo(out.toString());
         var stream = datasets.watchJob(
                 WatchJobRequest.newBuilder().setJobId(job.getJobId()).build());
@@ -198,14 +204,8 @@ class DatasetJobsIT {
     @Test
     void shouldReportTheWritersProgressAtMostOncePerIntervalAndAlwaysTheFinishWhenBatchesArriveFast() throws Exception {
         Path out = Files.createTempDirectory(Path.of("target"), "job-").toAbsolutePath();
-        DatasetJob job = datasets.submitJob(SubmitJobRequest.newBuilder()
-                        .setJob(GatewayGrpcServiceTest.job()
-                                .setCount(40)
-                                .setShardSize(100)
-                                .setOutput(out.toString()))
-                        .build())
-                .getStatus()
-                .getJob();
+        DatasetJob job =
+                submitInto(out, GatewayGrpcServiceTest.job().setCount(40).setShardSize(100));
         var stream = datasets.watchJob(
                 WatchJobRequest.newBuilder().setJobId(job.getJobId()).build());
         for (int i = 0; i < 40; i++) {

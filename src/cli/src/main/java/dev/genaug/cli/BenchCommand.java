@@ -64,6 +64,33 @@ final class BenchCommand {
         }
     }
 
+    /** Each statistic the median of the rounds' (images/s, p50 and p99 separately). */
+    static Stats median(List<Stats> all) {
+        return new Stats(
+                medianOf(all.stream().mapToDouble(Stats::imgPerSecond).toArray()),
+                medianOf(all.stream().mapToDouble(Stats::p50Ms).toArray()),
+                medianOf(all.stream().mapToDouble(Stats::p99Ms).toArray()),
+                all.stream().mapToInt(Stats::calls).sum());
+    }
+
+    static double medianOf(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+
+    /** One batch of prior latents (seed 1): the input of every generation figure. */
+    static float[] priorLatents(int d, int batch) {
+        return PriorSampler.create(d, 1f, 0f, "").sample(1, 0, batch);
+    }
+
+    /** Latents [batch, d] as an ONNX Runtime input; the caller closes it. */
+    static OnnxTensor input(float[] latents, int batch, int d) throws OrtException {
+        return OnnxTensor.createTensor(
+                OrtEnvironment.getEnvironment(), FloatBuffer.wrap(latents), new long[] {batch, d});
+    }
+
     /** Warm-up of each figure, at most its measuring time. */
     static final double WARM_UP_SECONDS = 2.0;
 
@@ -204,7 +231,6 @@ final class BenchCommand {
                     .usePlaintext()
                     .maxInboundMessageSize(256 * 1024 * 1024)
                     .build();
-            OrtEnvironment env = OrtEnvironment.getEnvironment();
             List<OnnxTensor> rawInputs = new ArrayList<>();
             try (HttpClient http = HttpClient.newHttpClient();
                     OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(threads, false))) {
@@ -224,8 +250,8 @@ final class BenchCommand {
                 calls.put("grpc", new LinkedHashMap<>());
                 calls.put("kserve", new LinkedHashMap<>());
                 for (int b : batches) {
-                    float[] latents = PriorSampler.create(d, 1f, 0f, "").sample(1, 0, b);
-                    OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(latents), new long[] {b, d});
+                    float[] latents = priorLatents(d, b);
+                    OnnxTensor input = input(latents, b, d);
                     rawInputs.add(input);
                     calls.get("raw_ort").put(b, () -> BenchCommand.rawRun(session, z, image, input));
                     GenerateRequest request = GenerateRequest.newBuilder()
@@ -309,22 +335,6 @@ final class BenchCommand {
                 System.out.println("figures written to " + json);
             }
             return 0;
-        }
-
-        /** Each statistic the median of the rounds' (images/s, p50 and p99 separately). */
-        static Stats median(List<Stats> all) {
-            return new Stats(
-                    medianOf(all.stream().mapToDouble(Stats::imgPerSecond).toArray()),
-                    medianOf(all.stream().mapToDouble(Stats::p50Ms).toArray()),
-                    medianOf(all.stream().mapToDouble(Stats::p99Ms).toArray()),
-                    all.stream().mapToInt(Stats::calls).sum());
-        }
-
-        static double medianOf(double[] values) {
-            double[] v = values.clone();
-            Arrays.sort(v);
-            int n = v.length;
-            return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
         }
 
         private static void put(Map<String, Map<String, Object>> byBatch, int b, String what, Stats s) {

@@ -1,7 +1,6 @@
 package dev.genaug.cli;
 
 import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -16,13 +15,11 @@ import dev.genaug.domain.generation.GeneratedOutputs;
 import dev.genaug.domain.inference.FloatTensor;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
-import dev.genaug.domain.sampling.PriorSampler;
 import dev.genaug.inference.OnnxBackend;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -111,9 +108,7 @@ final class PipelineBench implements Callable<Integer> {
         BenchCommand.Stats png;
         try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(threads, false))) {
             OrtSession session = onnx.session(model);
-            float[] latents = PriorSampler.create(d, 1f, 0f, "").sample(1, 0, batchSize);
-            try (OnnxTensor input = OnnxTensor.createTensor(
-                    OrtEnvironment.getEnvironment(), FloatBuffer.wrap(latents), new long[] {batchSize, d})) {
+            try (OnnxTensor input = BenchCommand.input(BenchCommand.priorLatents(d, batchSize), batchSize, d)) {
                 var spec = model.manifest().getImage();
                 FloatTensor images = new FloatTensor(
                         new long[] {batchSize, spec.getChannels(), spec.getHeight(), spec.getWidth()},
@@ -175,13 +170,13 @@ final class PipelineBench implements Callable<Integer> {
                 for (int r = 0; r < rounds; r++) {
                     ratios[r] = runs.get(r).samplesPerSecond() / ceilings.get(r).best();
                 }
-                double ceiling = BenchCommand.Generate.medianOf(
+                double ceiling = BenchCommand.medianOf(
                         ceilings.stream().mapToDouble(Ceiling::best).toArray());
-                single = BenchCommand.Generate.medianOf(
+                single = BenchCommand.medianOf(
                         ceilings.stream().mapToDouble(Ceiling::oneRun).toArray());
-                concurrent = BenchCommand.Generate.medianOf(
+                concurrent = BenchCommand.medianOf(
                         ceilings.stream().mapToDouble(Ceiling::concurrentRuns).toArray());
-                double samplesPerSecond = BenchCommand.Generate.medianOf(
+                double samplesPerSecond = BenchCommand.medianOf(
                         runs.stream().mapToDouble(JobRun::samplesPerSecond).toArray());
                 result.put("model", modelName);
                 result.put("count", count);
@@ -205,7 +200,7 @@ final class PipelineBench implements Callable<Integer> {
                         "raw_ort_img_s_rounds",
                         ceilings.stream().mapToDouble(Ceiling::best).toArray());
                 result.put("ratio_to_raw_ort_rounds", ratios);
-                result.put("ratio_to_raw_ort", BenchCommand.Generate.medianOf(ratios));
+                result.put("ratio_to_raw_ort", BenchCommand.medianOf(ratios));
                 result.put("stack_start_s", stackSeconds);
                 Map<String, Long> rss = new LinkedHashMap<>();
                 for (ServiceProcess p : stack.running()) {
@@ -259,9 +254,7 @@ final class PipelineBench implements Callable<Integer> {
         double one;
         try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(threads, false))) {
             OrtSession session = onnx.session(model);
-            float[] latents = PriorSampler.create(d, 1f, 0f, "").sample(1, 0, batchSize);
-            try (OnnxTensor input = OnnxTensor.createTensor(
-                    OrtEnvironment.getEnvironment(), FloatBuffer.wrap(latents), new long[] {batchSize, d})) {
+            try (OnnxTensor input = BenchCommand.input(BenchCommand.priorLatents(d, batchSize), batchSize, d)) {
                 one = BenchCommand.measure(batchSize, seconds, () -> BenchCommand.rawRun(session, z, image, input))
                         .imgPerSecond();
             }
@@ -273,15 +266,14 @@ final class PipelineBench implements Callable<Integer> {
     private double concurrentRuns(ResolvedModel model, int d, String z, String image) throws Exception {
         try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(Math.max(1, threads / instances), false))) {
             OrtSession session = onnx.session(model);
-            float[] latents = PriorSampler.create(d, 1f, 0f, "").sample(1, 0, batchSize);
+            float[] latents = BenchCommand.priorLatents(d, batchSize);
             AtomicLong images = new AtomicLong();
             long warmEnd = System.nanoTime() + 1_000_000_000L;
             long end = warmEnd + (long) (seconds * 1e9);
             List<Thread> runners = new ArrayList<>();
             for (int i = 0; i < instances; i++) {
                 runners.add(Thread.ofPlatform().start(() -> {
-                    try (OnnxTensor input = OnnxTensor.createTensor(
-                            OrtEnvironment.getEnvironment(), FloatBuffer.wrap(latents), new long[] {batchSize, d})) {
+                    try (OnnxTensor input = BenchCommand.input(latents, batchSize, d)) {
                         while (System.nanoTime() < end) {
                             BenchCommand.rawRun(session, z, image, input);
                             if (System.nanoTime() > warmEnd) {

@@ -22,7 +22,8 @@ import java.util.function.ObjIntConsumer;
  * does: a batch runs when it holds {@code maxBatch} rows or when its first request has waited
  * {@code maxQueueDelay}. Each (model, version, outputs) has a bounded queue; a full queue refuses
  * with RESOURCE_EXHAUSTED instead of growing without limit. Requests larger than {@code maxBatch}
- * run alone, within the same limit of runs at once. A request whose caller gave up (interrupted thread) is dropped before it runs.
+ * run alone, within the same limit of runs at once. A request whose caller gave up (interrupted
+ * thread) is dropped before it runs.
  */
 public final class DynamicBatcher implements InferenceBackend {
 
@@ -99,28 +100,22 @@ public final class DynamicBatcher implements InferenceBackend {
         Pending p = new Pending(model, inputs);
         Key key = new Key(model.name(), model.version(), List.copyOf(outputs));
         LinkedBlockingDeque<Pending> queue = queues.computeIfAbsent(key, this::startWorker);
-        if (p.rows > settings.maxBatch()) {
-            // Alone, but still one of the model's `instances` runs: callers with large requests
-            // must not run the model more often at once than configured (memory and cores).
-            Semaphore free = runs.get(key);
+        // Oversized requests run alone, and a request finding nothing waiting and a run free runs
+        // at once (with no queue delay nothing waits for company, and the hand-off to the batcher's
+        // thread and back is most of a small request's overhead): both on the caller's thread, and
+        // both as one of the model's `instances` runs, so no caller runs the model more often at
+        // once than configured (memory and cores).
+        Semaphore free = runs.get(key);
+        boolean alone = p.rows > settings.maxBatch();
+        if (alone) {
             try {
                 free.acquire();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new CancellationException("inference cancelled by the caller");
             }
-            try {
-                batchSizes.accept(model.name(), p.rows);
-                return backend.infer(model, inputs, outputs);
-            } finally {
-                free.release();
-            }
         }
-        // Nothing waiting and a run free: run on the caller's thread. A batch would hold only this
-        // request anyway (with no queue delay nothing waits for company), and the hand-off to the
-        // batcher's thread and back is most of a small request's overhead.
-        Semaphore free = runs.get(key);
-        if (settings.maxQueueDelay().isZero() && queue.isEmpty() && free.tryAcquire()) {
+        if (alone || (settings.maxQueueDelay().isZero() && queue.isEmpty() && free.tryAcquire())) {
             try {
                 batchSizes.accept(model.name(), p.rows);
                 return backend.infer(model, inputs, outputs);

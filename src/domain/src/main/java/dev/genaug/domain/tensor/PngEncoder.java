@@ -64,8 +64,9 @@ public final class PngEncoder implements AutoCloseable {
         }
         int stride = width * channels;
         int plane = height * width;
-        // Two simple passes instead of one strided one (about twice as fast): interleave a row's
-        // channels, then the Sub filter, which subtracts the same channel of the pixel on the left.
+        // Two simple passes instead of one strided one: interleave a row's channels, then the Sub
+        // filter, which subtracts the same channel of the pixel on the left (same bytes; 7 us less
+        // per 64x64 RGB image, of about 90, most of the rest being zlib's Huffman coding).
         byte[] raw = new byte[height * (stride + 1)];
         byte[] line = new byte[stride];
         for (int y = 0; y < height; y++) {

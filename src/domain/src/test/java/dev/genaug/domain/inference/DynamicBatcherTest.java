@@ -18,6 +18,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -55,6 +57,21 @@ class DynamicBatcherTest {
         public String name() {
             return "doubling";
         }
+    }
+
+    /** A backend of that name computing its outputs from its inputs alone. */
+    private static InferenceBackend backend(String name, UnaryOperator<Map<String, FloatTensor>> run) {
+        return new InferenceBackend() {
+            @Override
+            public Map<String, FloatTensor> infer(ResolvedModel model, Map<String, FloatTensor> in, List<String> out) {
+                return run.apply(in);
+            }
+
+            @Override
+            public String name() {
+                return name;
+            }
+        };
     }
 
     private ResolvedModel model() throws IOException {
@@ -149,17 +166,9 @@ class DynamicBatcherTest {
 
     @Test
     void shouldFailEveryRequestOfABatchWhenTheBackendFails() throws Exception {
-        InferenceBackend failing = new InferenceBackend() {
-            @Override
-            public Map<String, FloatTensor> infer(ResolvedModel model, Map<String, FloatTensor> in, List<String> out) {
-                throw new IllegalStateException("boom");
-            }
-
-            @Override
-            public String name() {
-                return "failing";
-            }
-        };
+        InferenceBackend failing = backend("failing", in -> {
+            throw new IllegalStateException("boom");
+        });
         ResolvedModel m = model();
         try (var batcher = new DynamicBatcher(
                 failing, new DynamicBatcher.Settings(8, Duration.ofMillis(50), 10), (model, n) -> {})) {
@@ -171,27 +180,19 @@ class DynamicBatcherTest {
 
     @Test
     void shouldRunOversizedRequestsNoMoreOftenAtOnceThanTheInstancesWhenManyCallersSendThem() throws Exception {
-        java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
-        InferenceBackend slow = new InferenceBackend() {
-            @Override
-            public Map<String, FloatTensor> infer(ResolvedModel model, Map<String, FloatTensor> in, List<String> out) {
-                most.accumulateAndGet(running.incrementAndGet(), Math::max);
-                try {
-                    Thread.sleep(20);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } finally {
-                    running.decrementAndGet();
-                }
-                return Map.of("y", in.get("x"));
+        AtomicInteger running = new AtomicInteger();
+        AtomicInteger most = new AtomicInteger();
+        InferenceBackend slow = backend("slow", in -> {
+            most.accumulateAndGet(running.incrementAndGet(), Math::max);
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                running.decrementAndGet();
             }
-
-            @Override
-            public String name() {
-                return "slow";
-            }
-        };
+            return Map.of("y", in.get("x"));
+        });
         ResolvedModel m = model();
         try (var batcher = new DynamicBatcher(
                         slow, new DynamicBatcher.Settings(4, Duration.ZERO, 100, 2), (model, n) -> {});
@@ -211,18 +212,10 @@ class DynamicBatcherTest {
     @Test
     void shouldRunALoneRequestOnItsCallersThread() throws Exception {
         List<String> threads = new CopyOnWriteArrayList<>();
-        InferenceBackend recording = new InferenceBackend() {
-            @Override
-            public Map<String, FloatTensor> infer(ResolvedModel model, Map<String, FloatTensor> in, List<String> out) {
-                threads.add(Thread.currentThread().getName());
-                return Map.of("y", in.get("x"));
-            }
-
-            @Override
-            public String name() {
-                return "recording";
-            }
-        };
+        InferenceBackend recording = backend("recording", in -> {
+            threads.add(Thread.currentThread().getName());
+            return Map.of("y", in.get("x"));
+        });
         ResolvedModel m = model();
         try (var batcher =
                 new DynamicBatcher(recording, new DynamicBatcher.Settings(8, Duration.ZERO, 10), (model, n) -> {})) {
