@@ -115,8 +115,14 @@ class Classifier(nn.Module):
         return logits, torch.softmax(logits, dim=1)
 
 
-def train_vae(x, masks, epochs, batch, log):
+def train_vae(x, masks, epochs, batch, log, bf16=True):
+    """Trains in bfloat16 autocast on channels-last tensors (weights, loss and optimiser stay in
+    float32). Measured on 2 cores with AVX512-BF16, batch 32: 30 ms a step against 94 ms in plain
+    float32, so the same time budget makes three times the updates, which is what this model is
+    limited by. On a CPU without native bfloat16, pass --fp32."""
     enc, dec = Encoder(), Decoder()
+    if bf16:
+        enc, dec = enc.to(memory_format=torch.channels_last), dec.to(memory_format=torch.channels_last)
     params = list(enc.parameters()) + list(dec.parameters())
     opt = torch.optim.Adam(params, lr=1e-3)
     g = torch.Generator().manual_seed(1)
@@ -133,11 +139,13 @@ def train_vae(x, masks, epochs, batch, log):
             for group in opt.param_groups:
                 group["lr"] = 1e-4 + 0.5 * (1e-3 - 1e-4) * (1 + math.cos(math.pi * frac))
             idx = perm[i:i + batch]
-            xb = x[idx]
+            xb = x[idx].contiguous(memory_format=torch.channels_last) if bf16 else x[idx]
             weight = 1.0 + (FOREGROUND_WEIGHT - 1.0) * (masks[idx] > 0).float().unsqueeze(1)
-            mu, logvar = enc(xb)
-            z = mu + torch.randn(mu.shape, generator=g) * torch.exp(0.5 * logvar)
-            recon = dec(z)[0]
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                mu, logvar = enc(xb)
+                mu, logvar = mu.float(), logvar.float()
+                z = mu + torch.randn(mu.shape, generator=g) * torch.exp(0.5 * logvar)
+                recon = dec(z)[0].float()
             rec = (weight * (recon - xb) ** 2).sum(dim=(1, 2, 3)).mean() / (2 * RECON_SIGMA ** 2)
             kl = (-0.5 * (1 + logvar - mu ** 2 - logvar.exp())).sum(dim=1).mean()
             loss = rec + BETA * kl
@@ -149,7 +157,8 @@ def train_vae(x, masks, epochs, batch, log):
             step += 1
         log(f"vae epoch {epoch}: reconstruction {totals[0] / per_epoch:.1f} nats, KL {totals[1] / per_epoch:.1f} nats, "
             f"{time.time() - start:.0f} s")
-    return enc.eval(), dec.eval()
+    # Back to the default layout for evaluation and a plain ONNX export.
+    return enc.to(memory_format=torch.contiguous_format).eval(), dec.to(memory_format=torch.contiguous_format).eval()
 
 
 def blur(images, sigma):
@@ -245,7 +254,8 @@ def main():
     p.add_argument("--repository", required=True)
     p.add_argument("--train-seed", type=int, default=1)
     p.add_argument("--heldout-seed", type=int, default=2)
-    p.add_argument("--vae-epochs", type=int, default=24)
+    p.add_argument("--vae-epochs", type=int, default=60)
+    p.add_argument("--fp32", action="store_true", help="train the VAE in float32 (CPUs without native bfloat16)")
     p.add_argument("--classifier-epochs", type=int, default=4)
     args = p.parse_args()
     torch.set_num_threads(2)
@@ -262,7 +272,7 @@ def main():
     clf = train_classifier(x, y, args.classifier_epochs, 64, log)
     # Batches of 32: on 2 cores they train more images per second than 16 and still make ~600
     # updates an epoch; the VAE is limited by updates, not by gradient noise.
-    enc, dec = train_vae(x, masks, args.vae_epochs, VAE_BATCH, log)
+    enc, dec = train_vae(x, masks, args.vae_epochs, VAE_BATCH, log, bf16=not args.fp32)
 
     repo = args.repository
     spec = {"dataset": "shapes-parts", "renderer_version": 1, "seed": args.train_seed, "count": len(x)}
@@ -343,6 +353,7 @@ def main():
     with open(os.path.join(repo, "shapes-metrics.json"), "w") as f:
         json.dump({"training_data": spec, "training_data_hash": data_hash, "heldout_seed": args.heldout_seed,
                    "heldout_count": len(hx), "vae_epochs": args.vae_epochs, "vae_batch": VAE_BATCH,
+                   "vae_precision": "float32" if args.fp32 else "bfloat16 autocast",
                    "metrics": metrics, "seconds": time.time() - t0}, f, indent=2)
     log("done")
 
