@@ -52,7 +52,7 @@ convolution (LeakyReLU), each level's output being one of the feature maps. Clas
 epochs, half of its training images blurred at random (sigma up to 1.5 px) so that it judges
 shape rather than sharpness.
 
-**Reproduce.** `src/models/train-shapes.sh` (about 25 minutes on 2 cores with AVX512-BF16; `--fp32` where the CPU has no native bfloat16; fixed seeds, a fixed number of epochs; this card
+**Reproduce.** `src/models/train-shapes.sh` (about 25 minutes on 2 cores with AVX512-BF16; float32, about three times longer, where the CPU has no native bfloat16; fixed seeds, a fixed number of epochs; this card
 and `shapes-metrics.json` are rewritten by the same run). Training took {run['seconds'] / 60:.1f} minutes.
 
 ## Figures

@@ -119,7 +119,7 @@ def train_vae(x, masks, epochs, batch, log, bf16=True):
     """Trains in bfloat16 autocast on channels-last tensors (weights, loss and optimiser stay in
     float32). Measured on 2 cores with AVX512-BF16, batch 32: 30 ms a step against 94 ms in plain
     float32, so the same time budget makes three times the updates, which is what this model is
-    limited by. On a CPU without native bfloat16, pass --fp32."""
+    limited by. Without native bfloat16 the CPU emulates it, slower than float32: see --precision."""
     enc, dec = Encoder(), Decoder()
     if bf16:
         enc, dec = enc.to(memory_format=torch.channels_last), dec.to(memory_format=torch.channels_last)
@@ -159,6 +159,16 @@ def train_vae(x, masks, epochs, batch, log, bf16=True):
             f"{time.time() - start:.0f} s")
     # Back to the default layout for evaluation and a plain ONNX export.
     return enc.to(memory_format=torch.contiguous_format).eval(), dec.to(memory_format=torch.contiguous_format).eval()
+
+
+def native_bf16():
+    """Whether the CPU has bfloat16 arithmetic (Linux reports it among the CPU flags)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read().split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def blur(images, sigma):
@@ -255,7 +265,8 @@ def main():
     p.add_argument("--train-seed", type=int, default=1)
     p.add_argument("--heldout-seed", type=int, default=2)
     p.add_argument("--vae-epochs", type=int, default=60)
-    p.add_argument("--fp32", action="store_true", help="train the VAE in float32 (CPUs without native bfloat16)")
+    p.add_argument("--precision", choices=["auto", "bfloat16", "float32"], default="auto",
+                   help="VAE training arithmetic; auto: bfloat16 where the CPU has it natively, else float32")
     p.add_argument("--classifier-epochs", type=int, default=4)
     args = p.parse_args()
     torch.set_num_threads(2)
@@ -272,7 +283,9 @@ def main():
     clf = train_classifier(x, y, args.classifier_epochs, 64, log)
     # Batches of 32: on 2 cores they train more images per second than 16 and still make ~600
     # updates an epoch; the VAE is limited by updates, not by gradient noise.
-    enc, dec = train_vae(x, masks, args.vae_epochs, VAE_BATCH, log, bf16=not args.fp32)
+    precision = args.precision if args.precision != "auto" else ("bfloat16" if native_bf16() else "float32")
+    log(f"VAE in {precision} ({args.precision})")
+    enc, dec = train_vae(x, masks, args.vae_epochs, VAE_BATCH, log, bf16=precision == "bfloat16")
 
     repo = args.repository
     spec = {"dataset": "shapes-parts", "renderer_version": 1, "seed": args.train_seed, "count": len(x)}
@@ -353,7 +366,7 @@ def main():
     with open(os.path.join(repo, "shapes-metrics.json"), "w") as f:
         json.dump({"training_data": spec, "training_data_hash": data_hash, "heldout_seed": args.heldout_seed,
                    "heldout_count": len(hx), "vae_epochs": args.vae_epochs, "vae_batch": VAE_BATCH,
-                   "vae_precision": "float32" if args.fp32 else "bfloat16 autocast",
+                   "vae_precision": "bfloat16 autocast" if precision == "bfloat16" else "float32",
                    "metrics": metrics, "seconds": time.time() - t0}, f, indent=2)
     log("done")
 
