@@ -282,7 +282,7 @@ def main():
 
     clf = train_classifier(x, y, args.classifier_epochs, 64, log)
     # Batches of 32: on 2 cores they train more images per second than 16 and still make ~600
-    # updates an epoch; the VAE is limited by updates, not by gradient noise.
+    # updates an epoch. In bfloat16, 16 made 1.6 times the updates in 4 minutes and kept no more.
     precision = args.precision if args.precision != "auto" else ("bfloat16" if native_bf16() else "float32")
     log(f"VAE in {precision} ({args.precision})")
     enc, dec = train_vae(x, masks, args.vae_epochs, VAE_BATCH, log, bf16=precision == "bfloat16")
