@@ -97,20 +97,16 @@ public class SampleWriter {
      * stage's instances read, and counting from the folder costs a look per unfinished shard.
      */
     private boolean reportDue(String jobId) {
-        long now = System.nanoTime();
-        long interval = config.progressInterval().toNanos();
-        boolean[] due = {false};
-        lastReport.compute(jobId, (id, last) -> {
-            if (last == null || now - last >= interval) {
-                due[0] = true;
-                return now;
-            }
-            return last;
-        });
         if (lastReport.size() > REMEMBERED_JOBS) {
             lastReport.clear(); // jobs cancelled or failed mid-way never finish here
         }
-        return due[0];
+        long now = System.nanoTime();
+        Long last = lastReport.get(jobId);
+        if (last != null && now - last < config.progressInterval().toNanos()) {
+            return false;
+        }
+        // Of writers racing for the same report, only the one whose swap succeeds sends it.
+        return last == null ? lastReport.putIfAbsent(jobId, now) == null : lastReport.replace(jobId, last, now);
     }
 
     private void publish(GeneratedBatch batch, String topic) {

@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.ToDoubleFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -67,10 +68,15 @@ final class BenchCommand {
     /** Each statistic the median of the rounds' (images/s, p50 and p99 separately). */
     static Stats median(List<Stats> all) {
         return new Stats(
-                medianOf(all.stream().mapToDouble(Stats::imgPerSecond).toArray()),
-                medianOf(all.stream().mapToDouble(Stats::p50Ms).toArray()),
-                medianOf(all.stream().mapToDouble(Stats::p99Ms).toArray()),
+                medianOf(all, Stats::imgPerSecond),
+                medianOf(all, Stats::p50Ms),
+                medianOf(all, Stats::p99Ms),
                 all.stream().mapToInt(Stats::calls).sum());
+    }
+
+    /** The median of one figure over rounds. */
+    static <T> double medianOf(List<T> rounds, ToDoubleFunction<T> figure) {
+        return medianOf(rounds.stream().mapToDouble(figure).toArray());
     }
 
     static double medianOf(double[] values) {

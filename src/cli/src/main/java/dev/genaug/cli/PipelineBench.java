@@ -170,14 +170,10 @@ final class PipelineBench implements Callable<Integer> {
                 for (int r = 0; r < rounds; r++) {
                     ratios[r] = runs.get(r).samplesPerSecond() / ceilings.get(r).best();
                 }
-                double ceiling = BenchCommand.medianOf(
-                        ceilings.stream().mapToDouble(Ceiling::best).toArray());
-                single = BenchCommand.medianOf(
-                        ceilings.stream().mapToDouble(Ceiling::oneRun).toArray());
-                concurrent = BenchCommand.medianOf(
-                        ceilings.stream().mapToDouble(Ceiling::concurrentRuns).toArray());
-                double samplesPerSecond = BenchCommand.medianOf(
-                        runs.stream().mapToDouble(JobRun::samplesPerSecond).toArray());
+                double ceiling = BenchCommand.medianOf(ceilings, Ceiling::best);
+                single = BenchCommand.medianOf(ceilings, Ceiling::oneRun);
+                concurrent = BenchCommand.medianOf(ceilings, Ceiling::concurrentRuns);
+                double samplesPerSecond = BenchCommand.medianOf(runs, JobRun::samplesPerSecond);
                 result.put("model", modelName);
                 result.put("count", count);
                 result.put("batch_size", batchSize);

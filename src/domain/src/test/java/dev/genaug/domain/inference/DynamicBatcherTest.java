@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -80,6 +81,17 @@ class DynamicBatcherTest {
         return ModelRepository.open(root).resolve("m", "", "model");
     }
 
+    /** Makes the same call from `callers` pool threads at once and waits for all of them. */
+    private static void callAtOnce(ExecutorService pool, int callers, Callable<?> call) throws Exception {
+        List<Future<?>> calls = new ArrayList<>();
+        for (int c = 0; c < callers; c++) {
+            calls.add(pool.submit(call));
+        }
+        for (Future<?> f : calls) {
+            f.get();
+        }
+    }
+
     private static FloatTensor rows(int first, int count) {
         float[] v = new float[count * 2];
         for (int i = 0; i < count; i++) {
@@ -124,13 +136,7 @@ class DynamicBatcherTest {
         try (var batcher = new DynamicBatcher(
                         backend, new DynamicBatcher.Settings(5, Duration.ofMillis(100), 100), (model, n) -> {});
                 ExecutorService pool = Executors.newFixedThreadPool(6)) {
-            List<Future<?>> calls = new ArrayList<>();
-            for (int c = 0; c < 6; c++) {
-                calls.add(pool.submit(() -> batcher.infer(m, Map.of("x", rows(0, 2)), List.of("y"))));
-            }
-            for (Future<?> f : calls) {
-                f.get();
-            }
+            callAtOnce(pool, 6, () -> batcher.infer(m, Map.of("x", rows(0, 2)), List.of("y")));
             assertThat(backend.batches).allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(5));
             FloatTensor big =
                     batcher.infer(m, Map.of("x", rows(0, 9)), List.of("y")).get("y");
@@ -197,13 +203,7 @@ class DynamicBatcherTest {
         try (var batcher = new DynamicBatcher(
                         slow, new DynamicBatcher.Settings(4, Duration.ZERO, 100, 2), (model, n) -> {});
                 ExecutorService pool = Executors.newFixedThreadPool(8)) {
-            List<Future<?>> calls = new ArrayList<>();
-            for (int c = 0; c < 16; c++) {
-                calls.add(pool.submit(() -> batcher.infer(m, Map.of("x", rows(0, 9)), List.of("y"))));
-            }
-            for (Future<?> f : calls) {
-                f.get();
-            }
+            callAtOnce(pool, 16, () -> batcher.infer(m, Map.of("x", rows(0, 9)), List.of("y")));
         }
         // 8 callers at once, each with 9 rows over a max batch of 4: never more than 2 runs at once.
         assertThat(most.get()).isEqualTo(2);
