@@ -21,7 +21,10 @@ import picocli.CommandLine.Option;
 /**
  * {@code genaug calibrate}: the radius calibration of latent views for the reference generator.
  * Anchors are encoded held-out renders whose reconstruction the classifier puts in their true
- * category; per category, the largest sigma at which the target share of neighbours keep it.
+ * category with at least {@code --anchor-confidence}; per category, the largest sigma at which the
+ * target share of neighbours keep it. (An anchor the classifier barely calls loses about half its
+ * neighbours at any sigma, however small: a few of them hold the agreement below the target
+ * everywhere and the search ends near zero.)
  */
 @Command(
         name = "calibrate",
@@ -33,6 +36,13 @@ final class CalibrateCommand implements Callable<Integer> {
 
     @Option(names = "--anchors", defaultValue = "24", description = "Anchors per class (default ${DEFAULT-VALUE}).")
     int anchorsPerClass;
+
+    @Option(
+            names = "--anchor-confidence",
+            defaultValue = "0.9",
+            description = "Least probability of the true category the classifier gives an anchor's reconstruction"
+                    + " (default ${DEFAULT-VALUE}).")
+    double anchorConfidence;
 
     @Option(names = "--views", defaultValue = "16", description = "Neighbours per anchor (default ${DEFAULT-VALUE}).")
     int views;
@@ -57,6 +67,10 @@ final class CalibrateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!(anchorConfidence >= 0 && anchorConfidence <= 1)) {
+            System.err.println("genaug calibrate: --anchor-confidence must be between 0 and 1");
+            return 2;
+        }
         ModelRepository repository = ModelRepository.open(LocalStack.root().resolve("deploy/model-repository"));
         ResolvedModel encoder = repository.resolve("shapes-encoder", "", "encoder");
         ResolvedModel generator = repository.resolve("shapes-generator", "", "generator");
@@ -66,6 +80,7 @@ final class CalibrateCommand implements Callable<Integer> {
         RadiusCalibration.Builder calibration = RadiusCalibration.newBuilder()
                 .setClassifier(classifier.name())
                 .setAgreement(agreement)
+                .setAnchorConfidence(anchorConfidence)
                 .setGeneratorVersion(Long.toString(generator.version()));
         try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(threads, false))) {
             Judge judge = new Judge(onnx, generator, classifier);
@@ -82,10 +97,11 @@ final class CalibrateCommand implements Callable<Integer> {
                     rgb.add(s.rgb());
                 }
                 float[] mu = RenderEncoding.encode(onnx, encoder, rgb);
-                int[] judged = judge.classes(mu, 128);
+                float[] p = judge.probabilities(mu, 128);
+                int k = classes.size();
                 for (int i = 0; i < 128; i++) {
                     int c = truth[i];
-                    if (judged[i] == c && found[c] < anchorsPerClass) {
+                    if (Judge.argmax(p, i, k) == c && p[i * k + c] >= anchorConfidence && found[c] < anchorsPerClass) {
                         System.arraycopy(mu, i * d, anchors[c], found[c] * d, d);
                         found[c]++;
                     }

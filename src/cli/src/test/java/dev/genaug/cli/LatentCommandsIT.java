@@ -74,6 +74,7 @@ class LatentCommandsIT {
                 .isZero();
         RadiusCalibration.Builder calibration = RadiusCalibration.newBuilder();
         JsonFormat.parser().merge(Files.readString(out), calibration);
+        assertThat(calibration.getAnchorConfidence()).isEqualTo(0.9);
         assertThat(calibration.getClassesList())
                 .extracting(ClassRadius::getName)
                 .containsExactly("house", "tree", "car");
