@@ -124,7 +124,9 @@ decoded as houses (cars kept 35%, houses 92%, trees 75%). At 4 minutes it kept 7
 {m['reconstruction_psnr_db']:.2f} dB against 21.44 dB, same architecture and epochs. Its cost is in
 the prior: the share of prior samples the judge calls with confidence >= 0.9 fell (69% -> 42% at 4
 minutes; 62.9% -> {pct(m['prior_confident_share'])} in the full run), because the categories sit apart
-in the latent space with prior mass between them. Without the label smoothing (weight 10^4) it kept 79.8% but only 19% of prior
+in the latent space with prior mass between them. The same probes on this model's posterior means:
+97.0% linear, 97.3% MLP (cars 96%), so what is lost now is lost in the decoder: a car's latent says
+car, and half of its decodes do not look like one. Without the label smoothing (weight 10^4) it kept 79.8% but only 19% of prior
 samples were confident; at weights 10^3 and 3 x 10^3 the read-out never separated the categories
 (cross-entropy stuck at 0.74 and 0.63 nats) and kept 75.7% and 75.6%.
 Tried and not kept: a learning rate of 2e-3 (69%), wider
