@@ -4,6 +4,7 @@ import dev.genaug.api.common.v1.Latent;
 import dev.genaug.api.model.v1.ClassRadius;
 import dev.genaug.api.model.v1.RadiusCalibration;
 import dev.genaug.api.sampler.v1.Direction;
+import dev.genaug.api.sampler.v1.DirectionMethod;
 import dev.genaug.api.sampler.v1.FitDirectionsRequest;
 import dev.genaug.api.sampler.v1.FitDirectionsResponse;
 import dev.genaug.api.sampler.v1.InterpolationMethod;
@@ -37,7 +38,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code genaug pictures}: the pictures of the latent-space documentation, made from the reference
  * model in this process (ONNX Runtime): neighbours at three sigmas, interpolations, walks along
- * the top PCA directions of encoded renders, and MaGNET samples beside prior samples.
+ * the top PCA directions of encoded renders, attribute edits (houses walked toward cars and trees),
+ * MaGNET samples beside prior samples and views at each class's calibrated radius.
  */
 @Command(
         name = "pictures",
@@ -45,6 +47,13 @@ import picocli.CommandLine.Option;
         description = "Make the pictures of docs/latent-space.md from the reference model.")
 final class PicturesCommand implements Callable<Integer> {
     private static final int D = 32;
+    // Category ids of the shapes-parts renders.
+    private static final int HOUSE = 0;
+    private static final int TREE = 1;
+    private static final int CAR = 2;
+    // How far attribute edits walk, in gaps between the categories' mean projections: one gap leaves
+    // most houses houses (the categories differ along other directions too), three go off the data.
+    private static final double EDIT_GAPS = 2.5;
 
     @Option(names = "--out", defaultValue = "docs/pictures", description = "Folder (default ${DEFAULT-VALUE}).")
     Path out;
@@ -125,6 +134,65 @@ final class PicturesCommand implements Callable<Integer> {
             }
             write(folder, "pca-walks.png", walks, 8);
 
+            // Attribute edits: the logistic-regression direction of "car" and of "tree", fitted on the
+            // same encoded renders labelled with their category; held-out houses walked along each,
+            // from the house itself (alpha 0) to EDIT_GAPS times the gap between the mean projections
+            // of houses and of the target category. The picture shows three; the classifier judges
+            // where 48 of them end.
+            Judge editJudge = new Judge(onnx, generator, repository.resolve("shapes-classifier", "", "classifier"));
+            int[] category = new int[n];
+            for (int i = 0; i < n; i++) {
+                category[i] = ShapesParts.render(1, i).category();
+            }
+            int walked = 48;
+            float[] houses = new float[walked * D];
+            for (int i = 0, taken = 0; taken < walked; i++) {
+                if (ShapesParts.render(2, i).category() == HOUSE) {
+                    System.arraycopy(encode(2, i, 1), 0, houses, taken++ * D, D);
+                }
+            }
+            float[] edits = new float[6 * 8 * D];
+            int[] targets = {CAR, TREE};
+            for (int t = 0; t < targets.length; t++) {
+                FitDirectionsRequest.Builder attribute = FitDirectionsRequest.newBuilder()
+                        .setMethod(DirectionMethod.DIRECTION_METHOD_ATTRIBUTE)
+                        .addAllLatents(fit.getLatentsList());
+                for (int i = 0; i < n; i++) {
+                    attribute.addLabels(category[i] == targets[t]);
+                }
+                FitDirectionsResponse fitted = Directions.fit(attribute.build(), D, n);
+                Direction dir = fitted.getDirections(0);
+                double gap = meanProjection(encoded, category, targets[t], dir)
+                        - meanProjection(encoded, category, HOUSE, dir);
+                for (int h = 0; h < 3; h++) {
+                    float[] walk = Walk.create(
+                                    Arrays.copyOfRange(houses, h * D, (h + 1) * D),
+                                    List.of(dir),
+                                    0f,
+                                    (float) (EDIT_GAPS * gap),
+                                    8,
+                                    "")
+                            .points(0, 0, 8);
+                    System.arraycopy(walk, 0, edits, (t * 3 + h) * 8 * D, 8 * D);
+                }
+                float[] ends = new float[walked * D];
+                for (int h = 0; h < walked; h++) {
+                    for (int j = 0; j < D; j++) {
+                        ends[h * D + j] = (float) (houses[h * D + j] + EDIT_GAPS * gap * dir.getValues(j));
+                    }
+                }
+                int arrived = 0;
+                for (int c : editJudge.classes(ends, walked)) {
+                    arrived += c == targets[t] ? 1 : 0;
+                }
+                String name = targets[t] == CAR ? "car" : "tree";
+                variance.append(String.format(
+                        "  attribute %s: training accuracy %.1f%%, house-to-%s gap %.2f; %d of %d held-out houses"
+                                + " walked %.1f gaps are judged %s%n",
+                        name, fitted.getTrainingAccuracy() * 100, name, gap, arrived, walked, EDIT_GAPS, name));
+            }
+            write(folder, "attribute-edits.png", edits, 8);
+
             // MaGNET samples (top row pair) beside prior samples (bottom pair), 16 each.
             float[] both = new float[32 * D];
             System.arraycopy(PriorSampler.create(D, 1f, 0f, "").sample(4, 0, 16), 0, both, 16 * D, 16 * D);
@@ -175,6 +243,22 @@ final class PicturesCommand implements Callable<Integer> {
             System.out.printf("pictures written to %s%n%s", folder, variance);
         }
         return 0;
+    }
+
+    /** Mean projection on a direction of the latents of one category. */
+    private static double meanProjection(float[] z, int[] category, int wanted, Direction dir) {
+        double sum = 0;
+        int count = 0;
+        for (int i = 0; i < category.length; i++) {
+            if (category[i] != wanted) {
+                continue;
+            }
+            for (int j = 0; j < D; j++) {
+                sum += z[i * D + j] * dir.getValues(j);
+            }
+            count++;
+        }
+        return sum / count;
     }
 
     /** Standard deviation of the latents' projections on a direction. */

@@ -100,7 +100,12 @@ class LatentCommandsIT {
         assertThat(run("pictures", "--out", tmp.toString())).isZero();
         try (var files = Files.list(tmp)) {
             assertThat(files.map(p -> p.getFileName().toString()))
-                    .contains("neighbours-sigma-0.25.png", "interpolation.png", "pca-walks.png", "magnet-vs-prior.png");
+                    .contains(
+                            "neighbours-sigma-0.25.png",
+                            "interpolation.png",
+                            "pca-walks.png",
+                            "attribute-edits.png",
+                            "magnet-vs-prior.png");
         }
     }
 }
