@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Trains genaug's reference model and writes it into deploy/model-repository (about 25 minutes on
+# Trains genaug's reference model and writes it into deploy/model-repository (about 26 minutes on
 # 2 cores). Needs Debian's python3-torch, python3-onnx, python3-pil and libopenblas0-pthread.
 # Renders its data with the project's own renderer first, so it trains on exactly the images the
 # platform and the tests see.

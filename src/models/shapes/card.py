@@ -22,6 +22,9 @@ def main():
     for name in ("shapes-encoder", "shapes-generator", "shapes-classifier"):
         sizes[name] = os.path.getsize(os.path.join(args.repository, name, "1", "model.onnx")) / 1e6
     cats = ["house", "tree", "car"]
+    # train.py uses channels-last tensors only with bfloat16 (see its train_vae).
+    arithmetic = ("computed in bfloat16 autocast on channels-last tensors (weights and loss in float32)"
+                  if run.get("vae_precision", "float32") != "float32" else "computed in float32")
     mix_rows = "\n".join(
         f"| {c} | {pct(m['heldout_category_share_' + c])} | {pct(m['prior_category_share_' + c])} |" for c in cats)
     text = f"""# Model card: the shapes-parts reference model
@@ -45,8 +48,7 @@ car): a documented bias; the figures below show how much of it the prior keeps.
 in [-1, 1]) in which object pixels (known exactly from the masks) weigh 10 times more than
 background pixels, whose noise cannot be reconstructed anyway; latent dimension 32, standard
 normal prior; Adam with cosine-decayed learning rate, mini-batches of {run['vae_batch']},
-{run['vae_epochs']} epochs, computed in {run.get('vae_precision', 'float32')} on channels-last tensors (weights and
-loss in float32). Encoder: four 4x4 stride-2 convolutions and a linear layer to (mu,
+{run['vae_epochs']} epochs, {arithmetic}. Encoder: four 4x4 stride-2 convolutions and a linear layer to (mu,
 log-variance). Decoder: a linear layer to 4x4, then per level nearest-neighbour upsampling and a 3x3
 convolution (LeakyReLU), each level's output being one of the feature maps. One term beyond the
 beta-VAE: a linear read-out of the category from the posterior mean, trained with it (cross-entropy
@@ -56,7 +58,7 @@ generator stays unconditional (z ~ N(0, I) in, image out). Classifier: cross-ent
 epochs, half of its training images blurred at random (sigma up to 1.5 px) so that it judges
 shape rather than sharpness.
 
-**Reproduce.** `src/models/train-shapes.sh` (about 25 minutes on 2 cores with AVX512-BF16; float32, about three times longer, where the CPU has no native bfloat16; fixed seeds, a fixed number of epochs; this card
+**Reproduce.** `src/models/train-shapes.sh` (about 26 minutes on 2 cores with AVX512-BF16; float32, about three times longer, where the CPU has no native bfloat16; fixed seeds, a fixed number of epochs; this card
 and `shapes-metrics.json` are rewritten by the same run). Training took {run['seconds'] / 60:.1f} minutes.
 
 ## Figures

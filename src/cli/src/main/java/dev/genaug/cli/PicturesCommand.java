@@ -65,6 +65,8 @@ final class PicturesCommand implements Callable<Integer> {
     private ModelRepository repository;
     private ResolvedModel encoder;
     private ResolvedModel generator;
+    /** Categories of the encoded training renders the directions are fitted on. */
+    private int[] trainingCategories;
 
     @Override
     public Integer call() throws Exception {
@@ -106,7 +108,10 @@ final class PicturesCommand implements Callable<Integer> {
             // Walks along the top three principal directions of 2,000 encoded renders, from their
             // mean, alpha from -2.5 to +2.5 standard deviations of each direction.
             int n = 2000;
-            float[] encoded = encode(1, 0, n);
+            List<ShapesParts.Sample> training = renders(1, 0, n);
+            float[] encoded = encode(training);
+            trainingCategories =
+                    training.stream().mapToInt(ShapesParts.Sample::category).toArray();
             FitDirectionsRequest.Builder fit = FitDirectionsRequest.newBuilder().setComponents(3);
             for (int i = 0; i < n; i++) {
                 Latent.Builder z = Latent.newBuilder();
@@ -134,64 +139,7 @@ final class PicturesCommand implements Callable<Integer> {
             }
             write(folder, "pca-walks.png", walks, 8);
 
-            // Attribute edits: the logistic-regression direction of "car" and of "tree", fitted on the
-            // same encoded renders labelled with their category; held-out houses walked along each,
-            // from the house itself (alpha 0) to EDIT_GAPS times the gap between the mean projections
-            // of houses and of the target category. The picture shows three; the classifier judges
-            // where 48 of them end.
-            Judge editJudge = new Judge(onnx, generator, repository.resolve("shapes-classifier", "", "classifier"));
-            int[] category = new int[n];
-            for (int i = 0; i < n; i++) {
-                category[i] = ShapesParts.render(1, i).category();
-            }
-            int walked = 48;
-            float[] houses = new float[walked * D];
-            for (int i = 0, taken = 0; taken < walked; i++) {
-                if (ShapesParts.render(2, i).category() == HOUSE) {
-                    System.arraycopy(encode(2, i, 1), 0, houses, taken++ * D, D);
-                }
-            }
-            float[] edits = new float[6 * 8 * D];
-            int[] targets = {CAR, TREE};
-            for (int t = 0; t < targets.length; t++) {
-                FitDirectionsRequest.Builder attribute = FitDirectionsRequest.newBuilder()
-                        .setMethod(DirectionMethod.DIRECTION_METHOD_ATTRIBUTE)
-                        .addAllLatents(fit.getLatentsList());
-                for (int i = 0; i < n; i++) {
-                    attribute.addLabels(category[i] == targets[t]);
-                }
-                FitDirectionsResponse fitted = Directions.fit(attribute.build(), D, n);
-                Direction dir = fitted.getDirections(0);
-                double gap = meanProjection(encoded, category, targets[t], dir)
-                        - meanProjection(encoded, category, HOUSE, dir);
-                for (int h = 0; h < 3; h++) {
-                    float[] walk = Walk.create(
-                                    Arrays.copyOfRange(houses, h * D, (h + 1) * D),
-                                    List.of(dir),
-                                    0f,
-                                    (float) (EDIT_GAPS * gap),
-                                    8,
-                                    "")
-                            .points(0, 0, 8);
-                    System.arraycopy(walk, 0, edits, (t * 3 + h) * 8 * D, 8 * D);
-                }
-                float[] ends = new float[walked * D];
-                for (int h = 0; h < walked; h++) {
-                    for (int j = 0; j < D; j++) {
-                        ends[h * D + j] = (float) (houses[h * D + j] + EDIT_GAPS * gap * dir.getValues(j));
-                    }
-                }
-                int arrived = 0;
-                for (int c : editJudge.classes(ends, walked)) {
-                    arrived += c == targets[t] ? 1 : 0;
-                }
-                String name = targets[t] == CAR ? "car" : "tree";
-                variance.append(String.format(
-                        "  attribute %s: training accuracy %.1f%%, house-to-%s gap %.2f; %d of %d held-out houses"
-                                + " walked %.1f gaps are judged %s%n",
-                        name, fitted.getTrainingAccuracy() * 100, name, gap, arrived, walked, EDIT_GAPS, name));
-            }
-            write(folder, "attribute-edits.png", edits, 8);
+            variance.append(attributeEdits(folder, fit.getLatentsList(), encoded, n));
 
             // MaGNET samples (top row pair) beside prior samples (bottom pair), 16 each.
             float[] both = new float[32 * D];
@@ -210,10 +158,11 @@ final class PicturesCommand implements Callable<Integer> {
                 for (ClassRadius c : calibration.getClassesList()) {
                     int taken = 0;
                     for (int i = 0; i < 400 && taken < 2; i++) {
-                        if (ShapesParts.render(2, i).category() != c.getId()) {
+                        ShapesParts.Sample render = ShapesParts.render(2, i);
+                        if (render.category() != c.getId()) {
                             continue;
                         }
-                        float[] anchor = encode(2, i, 1);
+                        float[] anchor = encode(List.of(render));
                         if (judge.classes(anchor, 1)[0] != c.getId()) {
                             continue;
                         }
@@ -245,31 +194,95 @@ final class PicturesCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Mean projection on a direction of the latents of one category. */
-    private static double meanProjection(float[] z, int[] category, int wanted, Direction dir) {
+    /**
+     * Attribute edits: the logistic-regression direction of "car" and of "tree", fitted on the
+     * encoded training renders labelled with their category; held-out houses walked along each,
+     * from the house itself (alpha 0) to EDIT_GAPS times the gap between the mean projections of
+     * houses and of the target category. The picture shows three walks per direction; the
+     * classifier judges where all of them end. Returns the figures, one line per direction.
+     */
+    private String attributeEdits(Path folder, List<Latent> latents, float[] encoded, int n) throws Exception {
+        Judge judge = new Judge(onnx, generator, repository.resolve("shapes-classifier", "", "classifier"));
+        int walked = 48;
+        List<ShapesParts.Sample> houses = new ArrayList<>();
+        for (int i = 0; houses.size() < walked; i++) {
+            ShapesParts.Sample s = ShapesParts.render(2, i);
+            if (s.category() == HOUSE) {
+                houses.add(s);
+            }
+        }
+        float[] origins = encode(houses);
+        float[] edits = new float[6 * 8 * D];
+        StringBuilder figures = new StringBuilder();
+        int[] targets = {CAR, TREE};
+        for (int t = 0; t < targets.length; t++) {
+            FitDirectionsRequest.Builder attribute = FitDirectionsRequest.newBuilder()
+                    .setMethod(DirectionMethod.DIRECTION_METHOD_ATTRIBUTE)
+                    .addAllLatents(latents);
+            for (int i = 0; i < n; i++) {
+                attribute.addLabels(trainingCategories[i] == targets[t]);
+            }
+            FitDirectionsResponse fitted = Directions.fit(attribute.build(), D, n);
+            Direction dir = fitted.getDirections(0);
+            double gap = meanProjection(encoded, targets[t], dir) - meanProjection(encoded, HOUSE, dir);
+            float[] ends = new float[walked * D];
+            for (int h = 0; h < walked; h++) {
+                float[] walk = Walk.create(
+                                Arrays.copyOfRange(origins, h * D, (h + 1) * D),
+                                List.of(dir),
+                                0f,
+                                (float) (EDIT_GAPS * gap),
+                                8,
+                                "")
+                        .points(0, 0, 8);
+                if (h < 3) {
+                    System.arraycopy(walk, 0, edits, (t * 3 + h) * 8 * D, 8 * D);
+                }
+                System.arraycopy(walk, 7 * D, ends, h * D, D);
+            }
+            int arrived = 0;
+            for (int c : judge.classes(ends, walked)) {
+                arrived += c == targets[t] ? 1 : 0;
+            }
+            String name = targets[t] == CAR ? "car" : "tree";
+            figures.append(String.format(
+                    "  attribute %s: training accuracy %.1f%%, house-to-%s gap %.2f; %d of %d held-out houses"
+                            + " walked %.1f gaps are judged %s%n",
+                    name, fitted.getTrainingAccuracy() * 100, name, gap, arrived, walked, EDIT_GAPS, name));
+        }
+        write(folder, "attribute-edits.png", edits, 8);
+        return figures.toString();
+    }
+
+    /** Mean projection on a direction of the encoded training renders of one category. */
+    private double meanProjection(float[] z, int wanted, Direction dir) {
         double sum = 0;
         int count = 0;
-        for (int i = 0; i < category.length; i++) {
-            if (category[i] != wanted) {
-                continue;
+        for (int i = 0; i < trainingCategories.length; i++) {
+            if (trainingCategories[i] == wanted) {
+                sum += projection(z, i, dir);
+                count++;
             }
-            for (int j = 0; j < D; j++) {
-                sum += z[i * D + j] * dir.getValues(j);
-            }
-            count++;
         }
         return sum / count;
     }
 
+    /** Projection of latent row {@code i} on a direction. */
+    private static double projection(float[] z, int i, Direction dir) {
+        double p = 0;
+        for (int j = 0; j < D; j++) {
+            p += z[i * D + j] * dir.getValues(j);
+        }
+        return p;
+    }
+
     /** Standard deviation of the latents' projections on a direction. */
     private static double spread(float[] z, int n, float[] mean, Direction dir) {
+        double centre = projection(mean, 0, dir);
         double sum = 0;
         double sumSq = 0;
         for (int i = 0; i < n; i++) {
-            double p = 0;
-            for (int j = 0; j < D; j++) {
-                p += (z[i * D + j] - mean[j]) * dir.getValues(j);
-            }
+            double p = projection(z, i, dir) - centre;
             sum += p;
             sumSq += p * p;
         }
@@ -277,13 +290,24 @@ final class PicturesCommand implements Callable<Integer> {
         return Math.sqrt(Math.max(0, sumSq / n - m * m));
     }
 
+    /** Renders (seed, start .. start + count - 1). */
+    private static List<ShapesParts.Sample> renders(long seed, int start, int count) {
+        List<ShapesParts.Sample> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            out.add(ShapesParts.render(seed, start + i));
+        }
+        return out;
+    }
+
     /** Posterior means of renders (seed, start .. start + count - 1). */
     private float[] encode(long seed, int start, int count) {
-        List<byte[]> rgb = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            rgb.add(ShapesParts.render(seed, start + i).rgb());
-        }
-        return RenderEncoding.encode(onnx, encoder, rgb);
+        return encode(renders(seed, start, count));
+    }
+
+    /** Posterior means of renders. */
+    private float[] encode(List<ShapesParts.Sample> samples) {
+        return RenderEncoding.encode(
+                onnx, encoder, samples.stream().map(ShapesParts.Sample::rgb).toList());
     }
 
     private void write(Path folder, String name, float[] latents, int columns) throws Exception {
