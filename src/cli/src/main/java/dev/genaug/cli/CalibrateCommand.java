@@ -81,6 +81,7 @@ final class CalibrateCommand implements Callable<Integer> {
                 .setClassifier(classifier.name())
                 .setAgreement(agreement)
                 .setAnchorConfidence(anchorConfidence)
+                .setMaxSigma(maxSigma)
                 .setGeneratorVersion(Long.toString(generator.version()));
         try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(threads, false))) {
             Judge judge = new Judge(onnx, generator, classifier);
@@ -115,8 +116,17 @@ final class CalibrateCommand implements Callable<Integer> {
                 ClassRadius radius = calibrator.calibrate(classes.get(c), c, anchors[c], found[c], maxSigma, steps);
                 calibration.addClasses(radius);
                 System.out.printf(
-                        "%-8s sigma %.3f  (%d anchors x %d neighbours, agreement >= %.2f)%n",
-                        classes.get(c), radius.getSigma(), found[c], views, agreement);
+                        "%-8s sigma %.3f  (%d anchors x %d neighbours, agreement >= %.2f)%s%n",
+                        classes.get(c),
+                        radius.getSigma(),
+                        found[c],
+                        views,
+                        agreement,
+                        radius.getSigma() >= maxSigma
+                                ? String.format(
+                                        "; agreement %.3f at the search's upper end: a lower bound (--max-sigma)",
+                                        radius.getAgreementMeasured(0))
+                                : "");
             }
         }
         RadiusCalibration result = calibration.build();

@@ -75,11 +75,12 @@ class LatentCommandsIT {
         RadiusCalibration.Builder calibration = RadiusCalibration.newBuilder();
         JsonFormat.parser().merge(Files.readString(out), calibration);
         assertThat(calibration.getAnchorConfidence()).isEqualTo(0.9);
+        assertThat(calibration.getMaxSigma()).isEqualTo(3.0);
         assertThat(calibration.getClassesList())
                 .extracting(ClassRadius::getName)
                 .containsExactly("house", "tree", "car");
         for (ClassRadius c : calibration.getClassesList()) {
-            assertThat(c.getSigma()).isBetween(0.0, 3.0);
+            assertThat(c.getSigma()).isBetween(0.0, calibration.getMaxSigma());
             // The chosen sigma is one that was measured and met the target (or 0).
             int at = c.getSigmasTriedList().indexOf(c.getSigma());
             if (c.getSigma() > 0) {

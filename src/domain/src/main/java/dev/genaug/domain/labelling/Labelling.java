@@ -55,8 +55,12 @@ public final class Labelling {
     public static final int MAX_ENSEMBLE = 64;
     public static final int MAX_HIDDEN = 4096;
 
-    /** Prior samples the uncertainty quantiles of a new labeller are measured on. */
-    public static final int REFERENCE_SAMPLES = 256;
+    /**
+     * Prior samples the uncertainty quantiles of a new labeller are measured on. The share a job
+     * drops at the 0.9 quantile then lies within about 1 point of 10% (standard error
+     * sqrt(0.9 x 0.1 / n)); with 256 it was 2 points, and a job dropped 7.6% instead of 10%.
+     */
+    public static final int REFERENCE_SAMPLES = 1024;
     /** Share of a labelled job dropped when the job does not say. */
     public static final float DEFAULT_DROP_FRACTION = 0.1f;
 
