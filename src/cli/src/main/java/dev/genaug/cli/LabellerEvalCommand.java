@@ -89,6 +89,9 @@ final class LabellerEvalCommand implements Callable<Integer> {
     @Option(names = "--skip-reference", description = "Do not train the many-annotation baseline.")
     boolean skipReference;
 
+    @Option(names = "--flip", description = "Also train on each annotated render mirrored left to right.")
+    boolean flip;
+
     /** Pictures shown by --picture. */
     private static final int SHOWN = 8;
 
@@ -151,10 +154,21 @@ final class LabellerEvalCommand implements Callable<Integer> {
             Renders train = Renders.encode(
                     onnx, encoder, generator, inputs, 1, balanced ? ShapesParts.balancedIndices(1, max) : first(max));
             Renders test = Renders.encode(onnx, encoder, generator, inputs, 2, first(heldOut));
+            Renders mirrored = flip
+                    ? Renders.encode(
+                            onnx,
+                            encoder,
+                            generator,
+                            inputs,
+                            1,
+                            balanced ? ShapesParts.balancedIndices(1, max) : first(max),
+                            true)
+                    : null;
             Map<String, Object> perN = new LinkedHashMap<>();
             for (int n : annotations) {
                 Map<String, Object> row = new LinkedHashMap<>();
-                Result result = evaluate(onnx, train.first(n), test, inputs, classes, cores, row, "");
+                Renders annotated = flip ? train.first(n).and(mirrored.first(n)) : train.first(n);
+                Result result = evaluate(onnx, annotated, test, inputs, classes, cores, row, "");
                 row.put("miou", result.miou());
                 if (picture != null && n == annotations.get(0)) {
                     Files.write(picture, picture(test, result.firstLabels()));
@@ -178,7 +192,9 @@ final class LabellerEvalCommand implements Callable<Integer> {
             out.put("rgb_baseline_miou", first.get("rgb_baseline_miou"));
             if (!skipReference) {
                 Map<String, Object> row = new LinkedHashMap<>();
-                double miou = evaluate(onnx, train.first(reference), test, inputs, classes, cores, row, "")
+                Renders annotated =
+                        flip ? train.first(reference).and(mirrored.first(reference)) : train.first(reference);
+                double miou = evaluate(onnx, annotated, test, inputs, classes, cores, row, "")
                         .miou();
                 out.put("miou_256", miou);
                 out.put("reference_annotations", reference);
@@ -188,6 +204,7 @@ final class LabellerEvalCommand implements Callable<Integer> {
         }
         out.put("held_out", heldOut);
         out.put("balanced_annotations", balanced);
+        out.put("mirrored_annotations", flip);
         out.put("ensemble", ensemble);
         out.put("seed", seed);
         if (json != null) {
@@ -259,13 +276,25 @@ final class LabellerEvalCommand implements Callable<Integer> {
                 List<LabellerOnnx.Input> inputs,
                 long seed,
                 long[] indices) {
+            return encode(onnx, encoder, generator, inputs, seed, indices, false);
+        }
+
+        /** @param mirror mirror each render and its mask left to right */
+        static Renders encode(
+                OnnxBackend onnx,
+                ResolvedModel encoder,
+                ResolvedModel generator,
+                List<LabellerOnnx.Input> inputs,
+                long seed,
+                long[] indices,
+                boolean mirror) {
             int count = indices.length;
             List<byte[]> rgb = new ArrayList<>();
             byte[] masks = new byte[count * 4096];
             for (int i = 0; i < count; i++) {
                 ShapesParts.Sample s = ShapesParts.render(seed, indices[i]);
-                rgb.add(s.rgb());
-                System.arraycopy(s.mask(), 0, masks, i * 4096, 4096);
+                rgb.add(mirror ? mirrored(s.rgb(), 3) : s.rgb());
+                System.arraycopy(mirror ? mirrored(s.mask(), 1) : s.mask(), 0, masks, i * 4096, 4096);
             }
             float[] mu = RenderEncoding.encode(onnx, encoder, rgb);
             FeatureMaps maps = FeatureSource.generate(onnx, generator, inputs, mu, count);
@@ -274,6 +303,40 @@ final class LabellerEvalCommand implements Callable<Integer> {
                 System.arraycopy(rgb.get(i), 0, planar, i * 3 * 4096, 3 * 4096);
             }
             return new Renders(maps, masks, planar, inputs);
+        }
+
+        /** Planar 64x64 planes mirrored left to right. */
+        private static byte[] mirrored(byte[] planes, int channels) {
+            byte[] out = new byte[planes.length];
+            for (int c = 0; c < channels; c++) {
+                for (int y = 0; y < 64; y++) {
+                    for (int x = 0; x < 64; x++) {
+                        out[(c * 64 + y) * 64 + x] = planes[(c * 64 + y) * 64 + 63 - x];
+                    }
+                }
+            }
+            return out;
+        }
+
+        /** These renders followed by {@code other}'s. */
+        Renders and(Renders other) {
+            List<FeatureMaps.Level> levels = new ArrayList<>();
+            for (int l = 0; l < maps.levels().size(); l++) {
+                FeatureMaps.Level a = maps.levels().get(l);
+                float[] b = other.maps.levels().get(l).data();
+                float[] data = java.util.Arrays.copyOf(a.data(), a.data().length + b.length);
+                System.arraycopy(b, 0, data, a.data().length, b.length);
+                levels.add(new FeatureMaps.Level(a.name(), a.channels(), a.stride(), data));
+            }
+            byte[] m = java.util.Arrays.copyOf(masks, masks.length + other.masks.length);
+            System.arraycopy(other.masks, 0, m, masks.length, other.masks.length);
+            byte[] c = java.util.Arrays.copyOf(rgb, rgb.length + other.rgb.length);
+            System.arraycopy(other.rgb, 0, c, rgb.length, other.rgb.length);
+            return new Renders(
+                    new FeatureMaps(maps.images() + other.maps.images(), maps.height(), maps.width(), levels),
+                    m,
+                    c,
+                    inputs);
         }
 
         Renders first(int n) {
