@@ -151,19 +151,10 @@ final class LabellerEvalCommand implements Callable<Integer> {
             if (!skipReference) {
                 max = Math.max(max, reference);
             }
-            Renders train = Renders.encode(
-                    onnx, encoder, generator, inputs, 1, balanced ? ShapesParts.balancedIndices(1, max) : first(max));
-            Renders test = Renders.encode(onnx, encoder, generator, inputs, 2, first(heldOut));
-            Renders mirrored = flip
-                    ? Renders.encode(
-                            onnx,
-                            encoder,
-                            generator,
-                            inputs,
-                            1,
-                            balanced ? ShapesParts.balancedIndices(1, max) : first(max),
-                            true)
-                    : null;
+            long[] indices = balanced ? ShapesParts.balancedIndices(1, max) : first(max);
+            Renders train = Renders.encode(onnx, encoder, generator, inputs, 1, indices, false);
+            Renders test = Renders.encode(onnx, encoder, generator, inputs, 2, first(heldOut), false);
+            Renders mirrored = flip ? Renders.encode(onnx, encoder, generator, inputs, 1, indices, true) : null;
             Map<String, Object> perN = new LinkedHashMap<>();
             for (int n : annotations) {
                 Map<String, Object> row = new LinkedHashMap<>();
@@ -266,19 +257,12 @@ final class LabellerEvalCommand implements Callable<Integer> {
         return new Result(score.meanIou(), firstLabels);
     }
 
-    /** Encoded renders: the features of their reconstructions and their true masks. */
-    /** @param rgb planar 8-bit RGB of the renders, [count, 3, 64, 64] */
+    /**
+     * Encoded renders: the features of their reconstructions and their true masks.
+     *
+     * @param rgb planar 8-bit RGB of the renders, [count, 3, 64, 64]
+     */
     record Renders(FeatureMaps maps, byte[] masks, byte[] rgb, List<LabellerOnnx.Input> inputs) {
-        static Renders encode(
-                OnnxBackend onnx,
-                ResolvedModel encoder,
-                ResolvedModel generator,
-                List<LabellerOnnx.Input> inputs,
-                long seed,
-                long[] indices) {
-            return encode(onnx, encoder, generator, inputs, seed, indices, false);
-        }
-
         /** @param mirror mirror each render and its mask left to right */
         static Renders encode(
                 OnnxBackend onnx,

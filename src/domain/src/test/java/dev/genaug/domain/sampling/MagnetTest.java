@@ -10,7 +10,6 @@ import dev.genaug.domain.inference.InferenceBackend;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -58,20 +57,7 @@ class MagnetTest {
 
     @BeforeEach
     void repository() throws IOException {
-        Path dir = Files.createDirectories(root.resolve("toy-generator"));
-        Files.writeString(dir.resolve("config.pbtxt"), """
-                name: "toy-generator"
-                platform: "onnxruntime_onnx"
-                max_batch_size: 0
-                input [ { name: "z" data_type: TYPE_FP32 dims: [ -1, 4 ] } ]
-                output [ { name: "image" data_type: TYPE_FP32 dims: [ -1, 3, 1, 4 ] } ]
-                """);
-        Files.writeString(dir.resolve("genaug.json"), """
-                { "formatVersion": 1, "role": "MODEL_ROLE_GENERATOR",
-                  "latent": { "dimension": 4, "prior": "PRIOR_STANDARD_NORMAL" },
-                  "image": { "width": 4, "height": 1, "channels": 3, "valueMin": -10, "valueMax": 10 } }
-                """);
-        Files.createDirectories(dir.resolve("1"));
+        ToyModels.generator(root, 4, 4);
         generator = ModelRepository.open(root).resolve("toy-generator", "", "model");
     }
 

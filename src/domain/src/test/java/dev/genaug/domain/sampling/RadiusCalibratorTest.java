@@ -9,7 +9,6 @@ import dev.genaug.domain.inference.InferenceBackend;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -66,35 +65,19 @@ class RadiusCalibratorTest {
 
     @BeforeEach
     void repository() throws IOException {
-        Path g = Files.createDirectories(root.resolve("toy-generator"));
-        Files.writeString(g.resolve("config.pbtxt"), """
-                name: "toy-generator"
-                platform: "onnxruntime_onnx"
-                max_batch_size: 0
-                input [ { name: "z" data_type: TYPE_FP32 dims: [ -1, 3 ] } ]
-                output [ { name: "image" data_type: TYPE_FP32 dims: [ -1, 3, 1, 1 ] } ]
-                """);
         // A range of [-10, 10] quantised to 8 bits moves the threshold by at most 0.04.
-        Files.writeString(g.resolve("genaug.json"), """
-                { "formatVersion": 1, "role": "MODEL_ROLE_GENERATOR",
-                  "latent": { "dimension": 3, "prior": "PRIOR_STANDARD_NORMAL" },
-                  "image": { "width": 1, "height": 1, "channels": 3, "valueMin": -10, "valueMax": 10 } }
-                """);
-        Files.createDirectories(g.resolve("1"));
-        Path c = Files.createDirectories(root.resolve("toy-classifier"));
-        Files.writeString(c.resolve("config.pbtxt"), """
+        ToyModels.generator(root, 3, 1);
+        ToyModels.write(root, "toy-classifier", """
                 name: "toy-classifier"
                 platform: "onnxruntime_onnx"
                 max_batch_size: 0
                 input [ { name: "image" data_type: TYPE_FP32 dims: [ -1, 3, 1, 1 ] } ]
                 output [ { name: "probabilities" data_type: TYPE_FP32 dims: [ -1, 2 ] } ]
-                """);
-        Files.writeString(c.resolve("genaug.json"), """
+                """, """
                 { "formatVersion": 1, "role": "MODEL_ROLE_CLASSIFIER",
                   "image": { "width": 1, "height": 1, "channels": 3, "valueMin": -10, "valueMax": 10 },
                   "classNames": ["below", "above"] }
                 """);
-        Files.createDirectories(c.resolve("1"));
         ModelRepository repository = ModelRepository.open(root);
         generator = repository.resolve("toy-generator", "", "generator");
         classifier = repository.resolve("toy-classifier", "", "classifier");
