@@ -158,14 +158,15 @@ final class LabellerEvalCommand implements Callable<Integer> {
             Map<String, Object> perN = new LinkedHashMap<>();
             for (int n : annotations) {
                 Map<String, Object> row = new LinkedHashMap<>();
-                Renders annotated = flip ? train.first(n).and(mirrored.first(n)) : train.first(n);
+                Renders annotated = annotated(train, mirrored, n);
                 Result result = evaluate(onnx, annotated, test, inputs, classes, cores, row, "");
                 row.put("miou", result.miou());
                 if (picture != null && n == annotations.get(0)) {
                     Files.write(picture, picture(test, result.firstLabels()));
                     System.out.println("picture written to " + picture);
                 }
-                Renders trainRgb = train.first(n).rgbAndCoordinates();
+                // The baseline learns from the same annotated pictures, mirrored ones included.
+                Renders trainRgb = annotated.rgbAndCoordinates();
                 Renders testRgb = test.rgbAndCoordinates();
                 row.put(
                         "rgb_baseline_miou",
@@ -183,9 +184,8 @@ final class LabellerEvalCommand implements Callable<Integer> {
             out.put("rgb_baseline_miou", first.get("rgb_baseline_miou"));
             if (!skipReference) {
                 Map<String, Object> row = new LinkedHashMap<>();
-                Renders annotated =
-                        flip ? train.first(reference).and(mirrored.first(reference)) : train.first(reference);
-                double miou = evaluate(onnx, annotated, test, inputs, classes, cores, row, "")
+                double miou = evaluate(
+                                onnx, annotated(train, mirrored, reference), test, inputs, classes, cores, row, "")
                         .miou();
                 out.put("miou_256", miou);
                 out.put("reference_annotations", reference);
@@ -202,6 +202,11 @@ final class LabellerEvalCommand implements Callable<Integer> {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), out);
         }
         return 0;
+    }
+
+    /** The first {@code n} annotated renders, followed by their mirrored copies when there are any. */
+    private static Renders annotated(Renders train, Renders mirrored, int n) {
+        return mirrored == null ? train.first(n) : train.first(n).and(mirrored.first(n));
     }
 
     @SuppressWarnings("unchecked")
