@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Trains genaug's reference model and writes it into deploy/model-repository (about 26 minutes on
+# Trains genaug's reference model and writes it into deploy/model-repository (about 27 minutes on
 # 2 cores). Needs Debian's python3-torch, python3-onnx, python3-pil and libopenblas0-pthread.
 # Renders its data with the project's own renderer first, so it trains on exactly the images the
 # platform and the tests see.
@@ -11,5 +11,5 @@ data="target/shapes-parts"
 ./genaug dataset render --count 2000 --seed 2 --out "$data/heldout" 2>/dev/null
 # Debian's interpreter, which has the Debian torch (another python3 may come first on PATH).
 /usr/bin/python3 src/models/shapes/train.py --train "$data/train" --heldout "$data/heldout" \
-  --repository deploy/model-repository --vae-epochs "${VAE_EPOCHS:-60}" --classifier-epochs 6 "$@"
+  --repository deploy/model-repository --vae-epochs "${VAE_EPOCHS:-45}" --classifier-epochs 6 "$@"
 /usr/bin/python3 src/models/shapes/card.py --repository deploy/model-repository
