@@ -173,6 +173,22 @@ final class BenchCommand {
                 description = "Rounds of every figure, interleaved; the median is reported (default ${DEFAULT-VALUE}).")
         int rounds;
 
+        @Option(
+                names = "--raw-spinning",
+                defaultValue = "true",
+                arity = "1",
+                description = "Let (a)'s idle ONNX Runtime threads busy-wait between runs, as a hand-written loop's"
+                        + " would; false: they sleep, as the service's do by default (default ${DEFAULT-VALUE}).")
+        boolean rawSpinning;
+
+        @Option(
+                names = "--service-spinning",
+                defaultValue = "false",
+                arity = "1",
+                description = "The service's genaug.generator.onnx-spinning (default ${DEFAULT-VALUE}, the service's"
+                        + " own default).")
+        boolean serviceSpinning;
+
         /**
          * A fresh service JVM compiles its gRPC, protobuf and batcher paths only after thousands of
          * calls; without this, the first figures measure the JIT rather than the service.
@@ -230,6 +246,7 @@ final class BenchCommand {
                     List.of(
                             "-XX:+UseSerialGC",
                             "-Dgenaug.generator.onnx-threads=" + threads,
+                            "-Dgenaug.generator.onnx-spinning=" + serviceSpinning,
                             "-Dgenaug.generator.onnx-cuda=false"),
                     "generator");
             long serviceRss;
@@ -239,7 +256,7 @@ final class BenchCommand {
                     .build();
             List<OnnxTensor> rawInputs = new ArrayList<>();
             try (HttpClient http = HttpClient.newHttpClient();
-                    OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(threads, false))) {
+                    OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(threads, false, rawSpinning))) {
                 if (!service.awaitReady(http, Duration.ofMinutes(2))) {
                     System.err.println("generator did not start:\n" + service.logTail(30));
                     return 1;
@@ -321,6 +338,8 @@ final class BenchCommand {
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("model", modelName);
             result.put("threads", threads);
+            result.put("raw_spinning", rawSpinning);
+            result.put("service_spinning", serviceSpinning);
             result.put("seconds_per_figure", seconds);
             result.put("rounds", rounds);
             result.put("service_warm_up_seconds", serviceWarmUp);
