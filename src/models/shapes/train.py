@@ -178,6 +178,10 @@ class Decoder(nn.Module):
         image, _, maps = self.render(z)
         return (image,) + maps
 
+    def image(self, z):
+        """The image alone, without warping the feature maps (evaluation and pictures)."""
+        return self.render(z, features=False)[0]
+
 
 class Classifier(nn.Module):
     """The judge. BatchNorm after each convolution: without it, trained alike, it predicted the
@@ -392,7 +396,7 @@ def main():
     p.add_argument("--vae-epochs", type=int, default=45)
     p.add_argument("--precision", choices=["auto", "bfloat16", "float32"], default="auto",
                    help="training arithmetic of the classifier and the VAE; auto: bfloat16 where the CPU has it natively, else float32")
-    p.add_argument("--classifier-epochs", type=int, default=4)
+    p.add_argument("--classifier-epochs", type=int, default=6)
     args = p.parse_args()
     torch.set_num_threads(2)
     torch.manual_seed(0)
@@ -419,14 +423,14 @@ def main():
     with torch.no_grad():
         # Held-out evaluation.
         mu, logvar = enc(hx)
-        recon = dec(mu)[0]
+        recon = dec.image(mu)
         rec_psnr = psnr(recon, hx)
         logits, probs = clf(hx)
         acc = (probs.argmax(1) == hy).float()
         kept = (clf(recon)[1].argmax(1) == hy).float()
         g = torch.Generator().manual_seed(3)
         z = torch.randn(10000, LATENT, generator=g)
-        prior_probs = torch.cat([clf(dec(z[i:i + 500])[0])[1] for i in range(0, 10000, 500)])
+        prior_probs = torch.cat([clf(dec.image(z[i:i + 500]))[1] for i in range(0, 10000, 500)])
         confident = (prior_probs.max(1).values >= 0.9).float().mean().item()
         prior_mix = [(prior_probs.argmax(1) == c).float().mean().item() for c in range(3)]
         truth_mix = [(hy == c).float().mean().item() for c in range(3)]
@@ -487,7 +491,7 @@ def main():
     with torch.no_grad():
         steps = torch.linspace(0, 1, 8)
         path = torch.stack([slerp(mu[0], mu[5], t) for t in steps])
-        picture = to_png_rows([hx[:8], recon[:8], dec(z[:8])[0], dec(path)[0]])
+        picture = to_png_rows([hx[:8], recon[:8], dec.image(z[:8]), dec.image(path)])
     picture.save(os.path.join(repo, "shapes-card.png"))
     with open(os.path.join(repo, "shapes-metrics.json"), "w") as f:
         json.dump({"training_data": spec, "training_data_hash": data_hash, "heldout_seed": args.heldout_seed,

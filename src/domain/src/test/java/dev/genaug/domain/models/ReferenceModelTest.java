@@ -164,7 +164,17 @@ class ReferenceModelTest {
     /** decode(mean(encode(x))) for the first held-out renders, with their true categories. */
     private record Reconstructions(float[] images, float[] recon, int[] categories) {}
 
+    private static Reconstructions reconstructions;
+
+    /** Computed once for the tests that share it. */
     private static Reconstructions reconstructHeldOut() throws OrtException {
+        if (reconstructions == null) {
+            reconstructions = reconstruct();
+        }
+        return reconstructions;
+    }
+
+    private static Reconstructions reconstruct() throws OrtException {
         int[] categories = new int[SAMPLES];
         float[] images = heldOutBatch(categories);
         float[] mu = run(session(model("shapes-encoder")), "image", images, new long[] {SAMPLES, 3, SIZE, SIZE}, "mu");
