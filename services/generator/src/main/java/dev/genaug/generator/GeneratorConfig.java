@@ -32,11 +32,18 @@ public interface GeneratorConfig {
     @WithDefault("256")
     int batcherMaxQueued();
 
-    /** Runs of one model that may proceed at once (Triton's instance_group count). */
-    @WithDefault("1")
+    /**
+     * Runs of one model that may proceed at once (Triton's instance_group count). 0: one per core,
+     * or one where ONNX Runtime's CUDA execution provider is in use.
+     */
+    @WithDefault("0")
     int batcherInstances();
 
-    /** ONNX Runtime threads per run (0: ONNX Runtime's default, one per core). */
+    /** Let a batch that finds instances idle run as that many parts at once (one per instance). */
+    @WithDefault("true")
+    boolean batcherSplit();
+
+    /** ONNX Runtime threads per run (0: the cores shared out among the instances, at least 1). */
     @WithDefault("0")
     int onnxThreads();
 

@@ -3,6 +3,7 @@ package dev.genaug.inference;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import dev.genaug.domain.error.FailedPreconditionException;
 import dev.genaug.domain.error.InvalidArgumentException;
@@ -29,10 +30,6 @@ public final class OnnxBackend implements InferenceBackend {
     private static final Logger LOG = Logger.getLogger(OnnxBackend.class.getName());
 
     /**
-     * @param intraOpThreads threads one run may use (0: ONNX Runtime's default)
-     * @param useCuda try the CUDA execution provider first
-     */
-    /**
      * @param intraOpThreads threads per run (0: ONNX Runtime's default, one per core)
      * @param useCuda try the CUDA execution provider first
      * @param spinning let idle intra-op threads busy-wait for the next run (lowest latency when
@@ -42,6 +39,11 @@ public final class OnnxBackend implements InferenceBackend {
         public Settings(int intraOpThreads, boolean useCuda) {
             this(intraOpThreads, useCuda, true);
         }
+    }
+
+    /** Whether this process's ONNX Runtime build has the CUDA execution provider. */
+    public static boolean cudaAvailable() {
+        return OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA);
     }
 
     private record Key(String model, long version) {}

@@ -12,7 +12,11 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ObjIntConsumer;
@@ -24,6 +28,12 @@ import java.util.function.ObjIntConsumer;
  * with RESOURCE_EXHAUSTED instead of growing without limit. Requests larger than {@code maxBatch}
  * run alone, within the same limit of runs at once. A request whose caller gave up (interrupted
  * thread) is dropped before it runs.
+ *
+ * <p>With {@code split}, a batch that finds other instances idle takes them too and runs as that
+ * many parts at once, one on its own thread and the rest on helper threads: on a CPU, several
+ * single-threaded runs of a graph of many small operators beat one multi-threaded run, which pays
+ * for waking its threads at every parallel section. Rows keep their order, and each row's result
+ * does not depend on the part it ran in (row-independent models, as every generator is).
  */
 public final class DynamicBatcher implements InferenceBackend {
 
@@ -33,8 +43,9 @@ public final class DynamicBatcher implements InferenceBackend {
      * @param maxQueuedRequests requests waiting per model before new ones are refused
      * @param instances runs of one model that may proceed at once, each taking its batch from the
      *     shared queue (Triton's instance_group count)
+     * @param split let a batch run as parts on the instances that are idle when it starts
      */
-    public record Settings(int maxBatch, Duration maxQueueDelay, int maxQueuedRequests, int instances) {
+    public record Settings(int maxBatch, Duration maxQueueDelay, int maxQueuedRequests, int instances, boolean split) {
         public Settings {
             if (maxBatch < 1 || maxQueuedRequests < 1 || maxQueueDelay.isNegative() || instances < 1) {
                 throw new IllegalArgumentException("bad batcher settings: " + maxBatch + ", " + maxQueueDelay + ", "
@@ -42,9 +53,14 @@ public final class DynamicBatcher implements InferenceBackend {
             }
         }
 
+        /** Batches never split. */
+        public Settings(int maxBatch, Duration maxQueueDelay, int maxQueuedRequests, int instances) {
+            this(maxBatch, maxQueueDelay, maxQueuedRequests, instances, false);
+        }
+
         /** One run at a time per model. */
         public Settings(int maxBatch, Duration maxQueueDelay, int maxQueuedRequests) {
-            this(maxBatch, maxQueueDelay, maxQueuedRequests, 1);
+            this(maxBatch, maxQueueDelay, maxQueuedRequests, 1, false);
         }
     }
 
@@ -71,6 +87,10 @@ public final class DynamicBatcher implements InferenceBackend {
     private final Map<Key, Semaphore> runs = new ConcurrentHashMap<>();
 
     private final List<Thread> workers = new ArrayList<>();
+    /** Runs the parts of split batches beyond the first, which runs on the batch's own thread. */
+    private final ExecutorService helpers = Executors.newCachedThreadPool(
+            Thread.ofPlatform().daemon().name("batcher-part-", 0).factory());
+
     private volatile boolean closed;
 
     /**
@@ -117,8 +137,7 @@ public final class DynamicBatcher implements InferenceBackend {
         }
         if (alone || (settings.maxQueueDelay().isZero() && queue.isEmpty() && free.tryAcquire())) {
             try {
-                batchSizes.accept(model.name(), p.rows);
-                return backend.infer(model, inputs, outputs);
+                return runHolding(key, free, model, inputs, p.rows);
             } finally {
                 free.release();
             }
@@ -197,14 +216,14 @@ public final class DynamicBatcher implements InferenceBackend {
                 return;
             }
             try {
-                run(key, batch);
+                run(key, free, batch);
             } finally {
                 free.release();
             }
         }
     }
 
-    private void run(Key key, List<Pending> batch) {
+    private void run(Key key, Semaphore free, List<Pending> batch) {
         batch.removeIf(p -> p.result.isDone());
         if (batch.isEmpty()) {
             return;
@@ -212,9 +231,8 @@ public final class DynamicBatcher implements InferenceBackend {
         try {
             Map<String, FloatTensor> outputs;
             int rows = batch.stream().mapToInt(p -> p.rows).sum();
-            batchSizes.accept(key.model(), rows);
             if (batch.size() == 1) {
-                outputs = backend.infer(batch.getFirst().model, batch.getFirst().inputs, key.outputs());
+                outputs = runHolding(key, free, batch.getFirst().model, batch.getFirst().inputs, rows);
                 batch.getFirst().result.complete(outputs);
                 return;
             }
@@ -225,7 +243,7 @@ public final class DynamicBatcher implements InferenceBackend {
                         FloatTensor.concat(
                                 batch.stream().map(p -> p.inputs.get(name)).toList()));
             }
-            outputs = backend.infer(batch.getFirst().model, joined, key.outputs());
+            outputs = runHolding(key, free, batch.getFirst().model, joined, rows);
             int at = 0;
             for (Pending p : batch) {
                 Map<String, FloatTensor> mine = new LinkedHashMap<>();
@@ -240,9 +258,89 @@ public final class DynamicBatcher implements InferenceBackend {
         }
     }
 
+    /**
+     * Runs a batch while holding one of its model's run permits. With splitting on and nothing
+     * else waiting, it also takes the permits of idle instances (never waiting for one) and runs
+     * that many parts at once; each extra permit is given back when its part ends.
+     */
+    private Map<String, FloatTensor> runHolding(
+            Key key, Semaphore free, ResolvedModel model, Map<String, FloatTensor> inputs, int rows) {
+        int parts = 1;
+        // Only idle capacity is taken: with requests queued or waiting for a run, the other
+        // instances have work of their own.
+        LinkedBlockingDeque<Pending> queue = queues.get(key);
+        if (settings.split() && !free.hasQueuedThreads() && (queue == null || queue.isEmpty())) {
+            while (parts < Math.min(rows, settings.instances()) && free.tryAcquire()) {
+                parts++;
+            }
+        }
+        if (parts == 1) {
+            batchSizes.accept(model.name(), rows);
+            return backend.infer(model, inputs, key.outputs());
+        }
+        List<Map<String, FloatTensor>> pieces = new ArrayList<>();
+        for (int i = 0, from = 0; i < parts; i++) {
+            int count = rows / parts + (i < rows % parts ? 1 : 0);
+            Map<String, FloatTensor> piece = new LinkedHashMap<>();
+            for (var e : inputs.entrySet()) {
+                piece.put(e.getKey(), e.getValue().slice(from, count));
+            }
+            pieces.add(piece);
+            from += count;
+        }
+        List<Future<Map<String, FloatTensor>>> others = new ArrayList<>();
+        int submitted = 0;
+        try {
+            for (int i = 1; i < parts; i++) {
+                Map<String, FloatTensor> piece = pieces.get(i);
+                others.add(helpers.submit(() -> {
+                    try {
+                        return runPart(key, model, piece);
+                    } finally {
+                        free.release();
+                    }
+                }));
+                submitted++;
+            }
+        } catch (RejectedExecutionException e) {
+            throw new UnavailableException("the inference backend is shutting down");
+        } finally {
+            // Permits of parts that never started (the helpers refused them) go back at once.
+            free.release(parts - 1 - submitted);
+        }
+        List<Map<String, FloatTensor>> results = new ArrayList<>();
+        results.add(runPart(key, model, pieces.getFirst()));
+        try {
+            for (Future<Map<String, FloatTensor>> f : others) {
+                results.add(f.get());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CancellationException("inference cancelled by the caller");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+        Map<String, FloatTensor> joined = new LinkedHashMap<>();
+        for (String name : results.getFirst().keySet()) {
+            joined.put(
+                    name,
+                    FloatTensor.concat(results.stream().map(r -> r.get(name)).toList()));
+        }
+        return joined;
+    }
+
+    private Map<String, FloatTensor> runPart(Key key, ResolvedModel model, Map<String, FloatTensor> piece) {
+        batchSizes.accept(model.name(), piece.values().iterator().next().rows());
+        return backend.infer(model, piece, key.outputs());
+    }
+
     @Override
     public void close() {
         closed = true;
+        helpers.shutdownNow();
         synchronized (workers) {
             workers.forEach(Thread::interrupt);
         }

@@ -16,9 +16,11 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
@@ -222,5 +224,71 @@ class DynamicBatcherTest {
             batcher.infer(m, Map.of("x", rows(0, 1)), List.of("y"));
         }
         assertThat(threads).containsExactly(Thread.currentThread().getName());
+    }
+
+    @Test
+    void shouldRunABatchAsPartsAtOnceOnIdleInstancesWhenSplitting() throws Exception {
+        // Each run waits at a barrier for another run: a batch that did not run as two parts at
+        // the same time would time out there.
+        CyclicBarrier together = new CyclicBarrier(2);
+        List<Integer> parts = new CopyOnWriteArrayList<>();
+        InferenceBackend meeting = backend("meeting", in -> {
+            try {
+                together.await(10, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException("the parts did not run at once", e);
+            }
+            FloatTensor x = in.get("x");
+            float[] y = new float[x.data().length];
+            for (int i = 0; i < y.length; i++) {
+                y[i] = 2 * x.data()[i];
+            }
+            return Map.of("y", new FloatTensor(x.shape(), y));
+        });
+        List<Integer> sizes = new CopyOnWriteArrayList<>();
+        ResolvedModel m = model();
+        try (var batcher = new DynamicBatcher(
+                meeting, new DynamicBatcher.Settings(64, Duration.ZERO, 10, 2, true), (model, n) -> sizes.add(n))) {
+            FloatTensor y =
+                    batcher.infer(m, Map.of("x", rows(100, 9)), List.of("y")).get("y");
+            assertThat(y.shape()).containsExactly(9, 2);
+            for (int i = 0; i < 9; i++) {
+                assertThat(y.data()[2 * i]).isEqualTo(2f * (100 + i));
+                assertThat(y.data()[2 * i + 1]).isEqualTo(-2f * (100 + i));
+            }
+        }
+        assertThat(sizes).containsExactlyInAnyOrder(5, 4);
+    }
+
+    @Test
+    void shouldRunNoMorePartsAtOnceThanTheInstancesWhenManyCallersSplit() throws Exception {
+        AtomicInteger running = new AtomicInteger();
+        AtomicInteger most = new AtomicInteger();
+        AtomicInteger rowsRun = new AtomicInteger();
+        InferenceBackend slow = backend("slow", in -> {
+            most.accumulateAndGet(running.incrementAndGet(), Math::max);
+            rowsRun.addAndGet(in.get("x").rows());
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                running.decrementAndGet();
+            }
+            return Map.of("y", in.get("x"));
+        });
+        ResolvedModel m = model();
+        try (var batcher = new DynamicBatcher(
+                        slow, new DynamicBatcher.Settings(16, Duration.ZERO, 100, 3, true), (model, n) -> {});
+                ExecutorService pool = Executors.newFixedThreadPool(8)) {
+            callAtOnce(pool, 40, () -> {
+                FloatTensor y =
+                        batcher.infer(m, Map.of("x", rows(7, 12)), List.of("y")).get("y");
+                assertThat(y).isEqualTo(rows(7, 12));
+                return null;
+            });
+        }
+        assertThat(most.get()).isBetween(2, 3);
+        assertThat(rowsRun.get()).isEqualTo(40 * 12);
     }
 }
