@@ -26,7 +26,7 @@ public class GeneratorBeans {
     @Singleton
     InferenceBackend backend(GeneratorConfig config, MeterRegistry registry) {
         // On a CPU several single-threaded runs at once beat one run on every core (the reference
-        // generator: 1.3 times the images/s at batch 64, docs/benchmarks.md); a GPU takes one.
+        // generator: 1.2 times the images/s at batch 64, docs/benchmarks.md); a GPU takes one.
         int cores = Runtime.getRuntime().availableProcessors();
         boolean cuda = config.onnxCuda() && OnnxBackend.cudaAvailable();
         int instances = config.batcherInstances() > 0 ? config.batcherInstances() : cuda ? 1 : cores;

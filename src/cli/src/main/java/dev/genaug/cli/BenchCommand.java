@@ -23,6 +23,8 @@ import dev.genaug.kafka.EmbeddedKafkaBroker;
 import dev.genaug.kafka.ProjectFiles;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.net.http.HttpClient;
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
@@ -288,6 +290,8 @@ final class BenchCommand {
                             "-Dgenaug.generator.onnx-cuda=false"),
                     "generator");
             long serviceRss;
+            double floorP50;
+            double[] floorP50Rounds;
             ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", port)
                     .usePlaintext()
                     .maxInboundMessageSize(256 * 1024 * 1024)
@@ -345,11 +349,29 @@ final class BenchCommand {
                     Map<String, FloatTensor> in = Map.of(z, new FloatTensor(new long[] {b, d}, latents));
                     calls.get("kserve").put(b, () -> kserve.infer(model, in, List.of(image)));
                 }
+                // The floor of any Generate call: one the service refuses before any work (an empty
+                // batch, INVALID_ARGUMENT), through the same sockets, threads and dispatch.
+                GenerateRequest refused = GenerateRequest.newBuilder()
+                        .setModel(ModelRef.newBuilder().setName(modelName))
+                        .setLatents(Tensors.fp32(new float[0], 0, d))
+                        .build();
+                Call floor = () -> {
+                    try {
+                        stub.generate(refused);
+                        throw new IllegalStateException("the service accepted an empty batch");
+                    } catch (StatusRuntimeException e) {
+                        if (e.getStatus().getCode() != Status.Code.INVALID_ARGUMENT) {
+                            throw e;
+                        }
+                    }
+                };
                 warmUp(calls, serviceWarmUp);
+                List<Stats> floorRounds = new ArrayList<>();
                 // Rounds interleave (a), (b) and (c), so that a slow spell of the machine (another
                 // tenant, the service's JIT) weighs on all three; each figure is the median of its rounds.
                 Map<String, List<Stats>> perRound = new LinkedHashMap<>();
                 for (int r = 0; r < rounds; r++) {
+                    floorRounds.add(measure(1, seconds, floor));
                     for (int b : batches) {
                         for (var kind : calls.entrySet()) {
                             Stats s = measure(b, seconds, kind.getValue().get(b));
@@ -376,6 +398,8 @@ final class BenchCommand {
                                 all.stream().mapToDouble(Stats::p50Ms).toArray());
                     }
                 }
+                floorP50 = median(floorRounds).p50Ms();
+                floorP50Rounds = floorRounds.stream().mapToDouble(Stats::p50Ms).toArray();
                 serviceRss = LocalProcesses.memoryMiB(service.pid(), "VmHWM");
             } finally {
                 rawInputs.forEach(OnnxTensor::close);
@@ -403,6 +427,8 @@ final class BenchCommand {
             result.put("rounds", rounds);
             result.put("service_warm_up_seconds", serviceWarmUp);
             result.put("batch", byBatch);
+            result.put("grpc_refused_call_p50_ms", floorP50);
+            result.put("grpc_refused_call_p50_ms_rounds", floorP50Rounds);
             result.put("png_encode_img_s", png.imgPerSecond());
             // The service's peak is the figure a deployment sizes for; this JVM also holds the broker.
             result.put("peak_rss_mb", serviceRss);
@@ -414,6 +440,9 @@ final class BenchCommand {
                             "generator_service",
                             serviceRss));
             print(byBatch, png);
+            System.out.printf(
+                    "a Generate call the service refuses at once (empty batch): %.3f ms p50, the floor of any call%n",
+                    floorP50);
             if (json != null) {
                 new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), result);
                 System.out.println("figures written to " + json);
