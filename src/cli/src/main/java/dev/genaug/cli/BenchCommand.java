@@ -158,7 +158,8 @@ final class BenchCommand {
             name = "generate",
             mixinStandardHelpOptions = true,
             description = "Images/s and latency of the reference generator (raw FP32 images): (a) raw ONNX Runtime in "
-                    + "this process, the ceiling; (b) GeneratorService over gRPC on loopback; (c) the KServe v2 endpoint "
+                    + "this process, the ceiling (the better of one run on every thread and a batch split into "
+                    + "single-threaded runs at once); (b) GeneratorService over gRPC on loopback; (c) the KServe v2 endpoint "
                     + "through genaug's Triton client; (d) the same decoder in PyTorch eager.")
     static final class Generate implements Callable<Integer> {
         @Option(

@@ -155,10 +155,7 @@ public final class DynamicBatcher implements InferenceBackend {
             Thread.currentThread().interrupt();
             throw new CancellationException("inference cancelled by the caller");
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IllegalStateException(e.getCause());
+            throw unwrapped(e);
         }
     }
 
@@ -318,10 +315,7 @@ public final class DynamicBatcher implements InferenceBackend {
             Thread.currentThread().interrupt();
             throw new CancellationException("inference cancelled by the caller");
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IllegalStateException(e.getCause());
+            throw unwrapped(e);
         }
         Map<String, FloatTensor> joined = new LinkedHashMap<>();
         for (String name : results.getFirst().keySet()) {
@@ -330,6 +324,11 @@ public final class DynamicBatcher implements InferenceBackend {
                     FloatTensor.concat(results.stream().map(r -> r.get(name)).toList()));
         }
         return joined;
+    }
+
+    /** What a run threw, as it threw it where it can be. */
+    private static RuntimeException unwrapped(ExecutionException e) {
+        return e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
     }
 
     private Map<String, FloatTensor> runPart(Key key, ResolvedModel model, Map<String, FloatTensor> piece) {

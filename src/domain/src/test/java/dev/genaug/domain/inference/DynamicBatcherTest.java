@@ -77,6 +77,26 @@ class DynamicBatcherTest {
         };
     }
 
+    /**
+     * Returns its input after sleeping; keeps in {@code most} the most runs seen at once and in
+     * {@code rowsRun} the rows run in all.
+     */
+    private static InferenceBackend slow(long millis, AtomicInteger most, AtomicInteger rowsRun) {
+        AtomicInteger running = new AtomicInteger();
+        return backend("slow", in -> {
+            most.accumulateAndGet(running.incrementAndGet(), Math::max);
+            rowsRun.addAndGet(in.get("x").rows());
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                running.decrementAndGet();
+            }
+            return Map.of("y", in.get("x"));
+        });
+    }
+
     private ResolvedModel model() throws IOException {
         Path dir = Files.createDirectories(root.resolve("m/1"));
         Files.writeString(dir.getParent().resolve("config.pbtxt"), "name: \"m\"\nplatform: \"onnxruntime_onnx\"\n");
@@ -188,19 +208,8 @@ class DynamicBatcherTest {
 
     @Test
     void shouldRunOversizedRequestsNoMoreOftenAtOnceThanTheInstancesWhenManyCallersSendThem() throws Exception {
-        AtomicInteger running = new AtomicInteger();
         AtomicInteger most = new AtomicInteger();
-        InferenceBackend slow = backend("slow", in -> {
-            most.accumulateAndGet(running.incrementAndGet(), Math::max);
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                running.decrementAndGet();
-            }
-            return Map.of("y", in.get("x"));
-        });
+        InferenceBackend slow = slow(20, most, new AtomicInteger());
         ResolvedModel m = model();
         try (var batcher = new DynamicBatcher(
                         slow, new DynamicBatcher.Settings(4, Duration.ZERO, 100, 2), (model, n) -> {});
@@ -262,21 +271,9 @@ class DynamicBatcherTest {
 
     @Test
     void shouldRunNoMorePartsAtOnceThanTheInstancesWhenManyCallersSplit() throws Exception {
-        AtomicInteger running = new AtomicInteger();
         AtomicInteger most = new AtomicInteger();
         AtomicInteger rowsRun = new AtomicInteger();
-        InferenceBackend slow = backend("slow", in -> {
-            most.accumulateAndGet(running.incrementAndGet(), Math::max);
-            rowsRun.addAndGet(in.get("x").rows());
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                running.decrementAndGet();
-            }
-            return Map.of("y", in.get("x"));
-        });
+        InferenceBackend slow = slow(5, most, rowsRun);
         ResolvedModel m = model();
         try (var batcher = new DynamicBatcher(
                         slow, new DynamicBatcher.Settings(16, Duration.ZERO, 100, 3, true), (model, n) -> {});
