@@ -63,10 +63,7 @@ final class BenchCommand {
     /** One raw OrtSession.run of a generator, its image output copied out as any caller must. */
     static float[] rawRun(OrtSession session, String z, String image, OnnxTensor input) throws OrtException {
         try (OrtSession.Result r = session.run(Map.of(z, input), Set.of(image))) {
-            FloatBuffer out = ((OnnxTensor) r.get(image).orElseThrow()).getFloatBuffer();
-            float[] values = new float[out.remaining()];
-            out.get(values);
-            return values;
+            return OnnxBackend.floats((OnnxTensor) r.get(image).orElseThrow());
         }
     }
 

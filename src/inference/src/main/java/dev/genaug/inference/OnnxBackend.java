@@ -46,6 +46,24 @@ public final class OnnxBackend implements InferenceBackend {
         return OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA);
     }
 
+    /**
+     * An output's values in a Java array. ONNX Runtime already copies them out of its own memory
+     * into a heap buffer; its array is taken as it is instead of being copied a second time
+     * (3 MB per batch of 64 reference images).
+     */
+    public static float[] floats(OnnxTensor tensor) throws OrtException {
+        FloatBuffer buffer = tensor.getFloatBuffer();
+        if (buffer.hasArray()
+                && buffer.arrayOffset() == 0
+                && buffer.position() == 0
+                && buffer.remaining() == buffer.array().length) {
+            return buffer.array();
+        }
+        float[] values = new float[buffer.remaining()];
+        buffer.get(values);
+        return values;
+    }
+
     private record Key(String model, long version) {}
 
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
@@ -133,10 +151,7 @@ public final class OnnxBackend implements InferenceBackend {
                 Map<String, FloatTensor> out = new LinkedHashMap<>();
                 for (String name : wanted) {
                     OnnxTensor t = (OnnxTensor) result.get(name).orElseThrow();
-                    FloatBuffer buffer = t.getFloatBuffer();
-                    float[] values = new float[buffer.remaining()];
-                    buffer.get(values);
-                    out.put(name, new FloatTensor(t.getInfo().getShape(), values));
+                    out.put(name, new FloatTensor(t.getInfo().getShape(), floats(t)));
                 }
                 return out;
             }
