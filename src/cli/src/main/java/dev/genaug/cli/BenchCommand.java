@@ -10,6 +10,7 @@ import dev.genaug.api.common.v1.ModelRef;
 import dev.genaug.api.generator.v1.GenerateRequest;
 import dev.genaug.api.generator.v1.GeneratorServiceGrpc;
 import dev.genaug.api.generator.v1.ImageEncoding;
+import dev.genaug.domain.inference.DynamicBatcher;
 import dev.genaug.domain.inference.FloatTensor;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
@@ -324,9 +325,8 @@ final class BenchCommand {
                     rawInputs.add(input);
                     calls.get("raw_ort_one_run").put(b, () -> BenchCommand.rawRun(session, z, image, input));
                     List<OnnxTensor> parts = new ArrayList<>();
-                    int partCount = Math.min(threads, b);
-                    for (int i = 0, from = 0; i < partCount; i++) {
-                        int rows = b / partCount + (i < b % partCount ? 1 : 0);
+                    int from = 0;
+                    for (int rows : DynamicBatcher.partSizes(b, Math.min(threads, b))) {
                         parts.add(input(Arrays.copyOfRange(latents, from * d, (from + rows) * d), rows, d));
                         from += rows;
                     }

@@ -272,12 +272,11 @@ public final class DynamicBatcher implements InferenceBackend {
             }
         }
         if (parts == 1) {
-            batchSizes.accept(model.name(), rows);
-            return backend.infer(model, inputs, key.outputs());
+            return runPart(key, model, inputs);
         }
         List<Map<String, FloatTensor>> pieces = new ArrayList<>();
-        for (int i = 0, from = 0; i < parts; i++) {
-            int count = rows / parts + (i < rows % parts ? 1 : 0);
+        int from = 0;
+        for (int count : partSizes(rows, parts)) {
             Map<String, FloatTensor> piece = new LinkedHashMap<>();
             for (var e : inputs.entrySet()) {
                 piece.put(e.getKey(), e.getValue().slice(from, count));
@@ -324,6 +323,15 @@ public final class DynamicBatcher implements InferenceBackend {
                     FloatTensor.concat(results.stream().map(r -> r.get(name)).toList()));
         }
         return joined;
+    }
+
+    /** Rows of each of {@code parts} contiguous parts of {@code rows}, the larger ones first. */
+    public static int[] partSizes(int rows, int parts) {
+        int[] sizes = new int[parts];
+        for (int i = 0; i < parts; i++) {
+            sizes[i] = rows / parts + (i < rows % parts ? 1 : 0);
+        }
+        return sizes;
     }
 
     /** What a run threw, as it threw it where it can be. */
