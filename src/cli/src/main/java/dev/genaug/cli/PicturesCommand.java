@@ -141,10 +141,15 @@ final class PicturesCommand implements Callable<Integer> {
 
             variance.append(attributeEdits(folder, fit.getLatentsList(), encoded, n));
 
-            // MaGNET samples (top row pair) beside prior samples (bottom pair), 16 each.
+            // MaGNET samples (top row pair) beside prior samples (bottom pair), 16 each; the volume on
+            // feat_8 where the generator has it (the space docs/latent-space.md measures it on).
             float[] both = new float[32 * D];
             System.arraycopy(PriorSampler.create(D, 1f, 0f, "").sample(4, 0, 16), 0, both, 16 * D, 16 * D);
-            LatentOperator magnet = Magnet.build(onnx, generator, 4, 2048, 8, 0.01f, 8, "");
+            String manifold = generator.manifest().getFeaturesList().stream()
+                            .anyMatch(f -> f.getName().equals("feat_8"))
+                    ? "feat_8"
+                    : "";
+            LatentOperator magnet = Magnet.build(onnx, generator, 4, 2048, 8, 0.01f, manifold, 8, "");
             System.arraycopy(magnet.points(4, 0, 16), 0, both, 0, 16 * D);
             write(folder, "magnet-vs-prior.png", both, 8);
 

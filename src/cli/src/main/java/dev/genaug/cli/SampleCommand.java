@@ -10,6 +10,7 @@ import dev.genaug.domain.sampling.Magnet;
 import dev.genaug.domain.sampling.PriorSampler;
 import dev.genaug.inference.OnnxBackend;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,6 +59,13 @@ final class SampleCommand implements Callable<Integer> {
             description = "MaGNET: finite-difference step in latent units (default ${DEFAULT-VALUE}).")
     float epsilon;
 
+    @Option(
+            names = "--manifold",
+            defaultValue = "",
+            description = "MaGNET: the generator output whose volume is measured; empty: the image, else a feature"
+                    + " output such as feat_8.")
+    String manifold;
+
     @Option(names = "--model", defaultValue = "shapes-generator", description = "Generator (default ${DEFAULT-VALUE}).")
     String generatorName;
 
@@ -90,16 +98,16 @@ final class SampleCommand implements Callable<Integer> {
             Judge judge = new Judge(onnx, generator, classifier);
             LatentOperator operator;
             if (op == Op.magnet) {
-                Magnet magnet = Magnet.build(onnx, generator, seed, pool, topK == 0 ? d : topK, epsilon, 8, "--");
+                Magnet magnet =
+                        Magnet.build(onnx, generator, seed, pool, topK == 0 ? d : topK, epsilon, manifold, 8, "--");
                 operator = magnet;
                 result.put("pool_size", pool);
+                result.put("top_k", topK == 0 ? d : topK);
+                result.put("manifold", magnet.parameters().get("manifold"));
                 result.put("effective_pool_size", magnet.effectivePoolSize());
                 result.put("weighing_seconds", LocalStack.seconds(started));
-                // What the prior gives: the pool itself, judged the same way.
-                result.put(
-                        "pool_category_mix",
-                        mix(judge, PriorSampler.create(d, 1f, 0f, ""), seed, pool)
-                                .get("category_mix"));
+                // What the prior gives (the pool itself, judged the same way), and where the weights go.
+                result.putAll(poolByCategory(judge, magnet, d, seed));
             } else {
                 operator = PriorSampler.create(d, 1f, 0f, "");
             }
@@ -115,14 +123,71 @@ final class SampleCommand implements Callable<Integer> {
                 (double) result.get("largest_smallest_ratio"), (double) result.get("confident_share") * 100);
         if (op == Op.magnet) {
             System.out.printf(
-                    "  pool of %d prior latents, effective size %.0f%n",
+                    "  pool of %d prior latents, effective size %.0f; by the pool's category:%n",
                     pool, (double) result.get("effective_pool_size"));
+            @SuppressWarnings("unchecked")
+            Map<String, Map<String, Double>> byCategory =
+                    (Map<String, Map<String, Double>>) result.get("pool_by_category");
+            byCategory.forEach((c, f) -> System.out.printf(
+                    "  %-10s pool %5.1f%%, weight %5.1f%%, log volume %.2f (sd %.2f)%n",
+                    c,
+                    f.get("pool_share") * 100,
+                    f.get("weight_share") * 100,
+                    f.get("mean_log_volume"),
+                    f.get("sd_log_volume")));
         }
         if (json != null) {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), result);
             System.out.println("figures written to " + json);
         }
         return 0;
+    }
+
+    /**
+     * The pool by the category the classifier gives each pool latent: its share of the pool (what
+     * the prior draws), its share of MaGNET's weights (what resampling will draw, up to sampling
+     * noise) and the mean and spread of its latents' log volumes. MaGNET moves a category's share
+     * only as far as its volumes differ from the others'; a spread within categories much larger
+     * than the differences between them means the weights pick latents, not categories.
+     */
+    static Map<String, Object> poolByCategory(Judge judge, Magnet magnet, int d, long seed) {
+        int n = magnet.poolSize();
+        int[] classes = judge.classes(PriorSampler.create(d, 1f, 0f, "").sample(seed, 0, n), n);
+        double[] logVolumes = magnet.logVolumes();
+        double max = Arrays.stream(logVolumes).max().orElse(0);
+        List<String> names = judge.classNames();
+        int k = names.size();
+        int[] counts = new int[k];
+        double[] weights = new double[k];
+        double[] sums = new double[k];
+        double[] squares = new double[k];
+        double total = 0;
+        for (int p = 0; p < n; p++) {
+            double w = Math.exp(logVolumes[p] - max);
+            int c = classes[p];
+            counts[c]++;
+            weights[c] += w;
+            sums[c] += logVolumes[p];
+            squares[c] += logVolumes[p] * logVolumes[p];
+            total += w;
+        }
+        Map<String, Double> poolMix = new LinkedHashMap<>();
+        Map<String, Map<String, Double>> byCategory = new LinkedHashMap<>();
+        for (int c = 0; c < k; c++) {
+            poolMix.put(names.get(c), counts[c] / (double) n);
+            Map<String, Double> f = new LinkedHashMap<>();
+            f.put("pool_share", counts[c] / (double) n);
+            f.put("weight_share", weights[c] / total);
+            // A category no pool latent falls in has no log volumes: null mean and spread.
+            Double mean = counts[c] == 0 ? null : sums[c] / counts[c];
+            f.put("mean_log_volume", mean);
+            f.put("sd_log_volume", mean == null ? null : Math.sqrt(Math.max(0, squares[c] / counts[c] - mean * mean)));
+            byCategory.put(names.get(c), f);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("pool_category_mix", poolMix);
+        out.put("pool_by_category", byCategory);
+        return out;
     }
 
     /** Decodes the operator's samples 0..n-1, classifies them and reports the category mix. */

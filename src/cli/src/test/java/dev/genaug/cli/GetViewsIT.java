@@ -332,6 +332,24 @@ class GetViewsIT {
                     .getStatus();
             assertThat(tooBig.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
             assertThat(tooBig.getDescription()).startsWith("magnet.pool_size:");
+            var onFeatures = sampler.sample(request.setStartIndex(0)
+                    .setCount(20)
+                    .setMagnet(dev.genaug.api.sampler.v1.MagnetSampling.newBuilder()
+                            .setPoolSize(64)
+                            .setTopK(8)
+                            .setManifold("feat_8"))
+                    .build());
+            assertThat(onFeatures.getProvenance(0).getParametersMap()).containsEntry("manifold", "feat_8");
+            assertThat(whole.getProvenance(0).getParametersMap()).containsEntry("manifold", "image");
+            Status unknown = catchThrowableOfType(
+                            StatusRuntimeException.class,
+                            () -> sampler.sample(request.setMagnet(dev.genaug.api.sampler.v1.MagnetSampling.newBuilder()
+                                            .setPoolSize(64)
+                                            .setManifold("feat_5"))
+                                    .build()))
+                    .getStatus();
+            assertThat(unknown.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(unknown.getDescription()).startsWith("magnet.manifold:");
         } finally {
             channel.shutdownNow();
         }

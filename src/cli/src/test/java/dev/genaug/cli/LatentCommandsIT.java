@@ -38,6 +38,8 @@ class LatentCommandsIT {
                         "128",
                         "--top-k",
                         "8",
+                        "--manifold",
+                        "feat_8",
                         "--seed",
                         "2",
                         "--json",
@@ -55,6 +57,20 @@ class LatentCommandsIT {
         JsonNode m = new ObjectMapper().readTree(magnet.toFile());
         assertThat(m.get("effective_pool_size").asDouble()).isBetween(1.0, 128.0);
         assertThat(m.get("pool_category_mix").size()).isEqualTo(3);
+        assertThat(m.get("manifold").asText()).isEqualTo("feat_8");
+        // Per category of the pool: its share of the pool and of the weights, each summing to one.
+        JsonNode byCategory = m.get("pool_by_category");
+        assertThat(byCategory.fieldNames()).toIterable().containsExactly("house", "tree", "car");
+        double pool = 0;
+        double weight = 0;
+        for (String c : new String[] {"house", "tree", "car"}) {
+            pool += byCategory.get(c).get("pool_share").asDouble();
+            weight += byCategory.get(c).get("weight_share").asDouble();
+            assertThat(byCategory.get(c).get("pool_share").asDouble())
+                    .isEqualTo(m.get("pool_category_mix").get(c).asDouble());
+        }
+        assertThat(pool).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(weight).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
     }
 
     @Test

@@ -19,7 +19,10 @@ import org.hipparchus.linear.MatrixUtils;
  * top-k singular values of its Jacobian (finite differences, d + 1 generator rows per latent,
  * batched); samples are then drawn from the pool with probability proportional to that volume.
  * Regions the prior over-represents (the generator packs many latents into little image space)
- * are down-weighted.
+ * are down-weighted. The manifold is the generator's image by default; it can be one of its
+ * feature outputs instead (the MaGNET authors weigh StyleGAN's style space as well as its
+ * pixels), where the volume measures how much that layer's representation moves rather than
+ * every pixel, so an object's pose and size weigh less.
  *
  * <p>Pool latent p is prior sample (seed, p); output sample i picks its pool entry with a draw from
  * a second stream keyed (seed, i), so outputs do not depend on how a request is split.
@@ -35,13 +38,15 @@ public final class Magnet implements LatentOperator {
     private final double[] cumulative;
     private final int topK;
     private final float epsilon;
+    private final String manifold;
 
-    private Magnet(int dimension, float[] pool, double[] logVolumes, int topK, float epsilon) {
+    private Magnet(int dimension, float[] pool, double[] logVolumes, int topK, float epsilon, String manifold) {
         this.dimension = dimension;
         this.pool = pool;
         this.logVolumes = logVolumes;
         this.topK = topK;
         this.epsilon = epsilon;
+        this.manifold = manifold;
         double max = Arrays.stream(logVolumes).max().orElse(0);
         cumulative = new double[logVolumes.length];
         double sum = 0;
@@ -57,6 +62,8 @@ public final class Magnet implements LatentOperator {
      * @param poolSize prior latents weighed, >= 1
      * @param topK singular values in the volume, 1..d
      * @param epsilon finite-difference step in latent units, > 0
+     * @param manifold the generator output whose volume is measured: empty for the image, else the
+     *     name of one of its feature outputs
      * @param batchLatents pool latents per generator call ((d + 1) rows each)
      */
     public static Magnet build(
@@ -66,11 +73,22 @@ public final class Magnet implements LatentOperator {
             int poolSize,
             int topK,
             float epsilon,
+            String manifold,
             int batchLatents,
             String fieldPrefix) {
         int d = generator.manifest().getLatent().getDimension();
         String latentInput = generator.manifest().getTensorsOrDefault("latent", "z");
         String imageOutput = generator.manifest().getTensorsOrDefault("image", "image");
+        List<String> features = generator.manifest().getFeaturesList().stream()
+                .map(f -> f.getName())
+                .toList();
+        String output = manifold.isEmpty() ? imageOutput : manifold;
+        if (!output.equals(imageOutput) && !features.contains(output)) {
+            throw new InvalidArgumentException(
+                    fieldPrefix + "manifold",
+                    "generator " + generator.name() + " has no output \"" + manifold + "\"; empty (the image), "
+                            + imageOutput + (features.isEmpty() ? "" : " or one of " + features));
+        }
         if (poolSize < 1) {
             throw new InvalidArgumentException(fieldPrefix + "pool_size", "must be >= 1, got " + poolSize);
         }
@@ -98,14 +116,14 @@ public final class Magnet implements LatentOperator {
             FloatTensor images = backend.infer(
                             generator,
                             Map.of(latentInput, new FloatTensor(new long[] {(long) n * rowsPer, d}, rows)),
-                            List.of(imageOutput))
-                    .get(imageOutput);
+                            List.of(output))
+                    .get(output);
             int size = images.data().length / (n * rowsPer);
             for (int i = 0; i < n; i++) {
                 logVolumes[start + i] = logVolume(images.data(), i * rowsPer * size, size, d, epsilon, topK);
             }
         }
-        return new Magnet(d, pool, logVolumes, topK, epsilon);
+        return new Magnet(d, pool, logVolumes, topK, epsilon, output);
     }
 
     /** Sum of the logs of the top-k singular values of the finite-difference Jacobian. */
@@ -191,6 +209,7 @@ public final class Magnet implements LatentOperator {
         p.put("pool_size", Integer.toString(logVolumes.length));
         p.put("top_k", Integer.toString(topK));
         p.put("epsilon", Float.toString(epsilon));
+        p.put("manifold", manifold);
         return p;
     }
 }

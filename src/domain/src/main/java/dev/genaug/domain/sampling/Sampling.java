@@ -183,12 +183,13 @@ public final class Sampling {
         }
         int topK = r.getMagnet().getTopK() == 0 ? d : r.getMagnet().getTopK();
         float epsilon = r.getMagnet().getEpsilon() == 0f ? 0.01f : r.getMagnet().getEpsilon();
-        List<Object> key = List.of(model.name(), model.version(), r.getSeed(), pool, topK, epsilon);
+        String manifold = r.getMagnet().getManifold();
+        List<Object> key = List.of(model.name(), model.version(), r.getSeed(), pool, topK, epsilon, manifold);
         Magnet cached = pools.get(key);
         if (cached != null) {
             return cached;
         }
-        Magnet built = Magnet.build(backend, model, r.getSeed(), pool, topK, epsilon, 8, "magnet.");
+        Magnet built = Magnet.build(backend, model, r.getSeed(), pool, topK, epsilon, manifold, 8, "magnet.");
         pools.put(key, built);
         return built;
     }
