@@ -1,5 +1,6 @@
 package dev.genaug.labeller;
 
+import dev.genaug.api.labeller.v1.AnnotationRefinement;
 import dev.genaug.api.labeller.v1.LabelRequest;
 import dev.genaug.api.labeller.v1.LabelResponse;
 import dev.genaug.api.labeller.v1.LabellerService;
@@ -35,11 +36,23 @@ public class LabellerGrpcService implements LabellerService {
                     try {
                         ResolvedModel labeller = labelling.train(
                                 request,
-                                (member, epoch, loss) -> emitter.emit(TrainProgress.newBuilder()
-                                        .setMember(member)
-                                        .setEpoch(epoch)
-                                        .setLoss(loss)
-                                        .build()),
+                                new Labelling.TrainListener() {
+                                    @Override
+                                    public void epoch(int member, int epoch, double loss) {
+                                        emitter.emit(TrainProgress.newBuilder()
+                                                .setMember(member)
+                                                .setEpoch(epoch)
+                                                .setLoss(loss)
+                                                .build());
+                                    }
+
+                                    @Override
+                                    public void refined(AnnotationRefinement refinement) {
+                                        emitter.emit(TrainProgress.newBuilder()
+                                                .setRefinement(refinement)
+                                                .build());
+                                    }
+                                },
                                 gone::get);
                         emitter.emit(TrainProgress.newBuilder()
                                 .setLabeller(labeller.ref())

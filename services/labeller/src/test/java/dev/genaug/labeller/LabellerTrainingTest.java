@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.google.protobuf.ByteString;
 import dev.genaug.api.common.v1.Image;
+import dev.genaug.api.common.v1.Latent;
 import dev.genaug.api.common.v1.ModelRef;
 import dev.genaug.api.labeller.v1.Annotation;
+import dev.genaug.api.labeller.v1.AnnotationRefinement;
 import dev.genaug.api.labeller.v1.LabelRequest;
 import dev.genaug.api.labeller.v1.LabelResponse;
 import dev.genaug.api.labeller.v1.LabellerServiceGrpc;
@@ -34,6 +36,7 @@ import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.stream.Stream;
@@ -177,6 +180,53 @@ class LabellerTrainingTest {
         labeller.train(fromRenders("parts", 2, 1, 1).build()).forEachRemaining(again::add);
         assertThat(again.getLast().getLabeller().getVersion()).isEqualTo("2");
         assertThat(repository.resolve("parts/1/model.onnx")).isRegularFile();
+    }
+
+    @Test
+    void shouldRefineTheImageAnnotationsAndReportHowFarWhenAskedTo() {
+        TrainRequest.Builder request = fromRenders("refined", 3, 1, 1).setRefineEvaluations(60);
+        // A latent annotation between the images: nothing to refine there.
+        request.addAnnotations(
+                1,
+                Annotation.newBuilder()
+                        .setLatent(Latent.newBuilder().addAllValues(Collections.nCopies(32, 0.1f)))
+                        .setLabelPng(request.getAnnotations(0).getLabelPng()));
+        List<TrainProgress> progress = new ArrayList<>();
+        labeller.train(request.build()).forEachRemaining(progress::add);
+
+        // First the refinement, then one message per epoch, then the labeller.
+        assertThat(progress).hasSize(1 + 1 + 1);
+        AnnotationRefinement refinement = progress.getFirst().getRefinement();
+        assertThat(refinement.getAnnotationsList()).containsExactly(0, 2, 3);
+        for (int i = 0; i < 3; i++) {
+            assertThat(refinement.getErrorAfter(i))
+                    .as("image annotation %d", i)
+                    .isPositive()
+                    .isLessThanOrEqualTo(refinement.getErrorBefore(i));
+        }
+        assertThat(refinement.getErrorAfterList().stream()
+                        .mapToDouble(Float::doubleValue)
+                        .sum())
+                .as("CMA-ES found closer latents for the images")
+                .isLessThan(refinement.getErrorBeforeList().stream()
+                        .mapToDouble(Float::doubleValue)
+                        .sum());
+        assertThat(progress.subList(1, 3)).noneMatch(TrainProgress::hasRefinement);
+        assertThat(progress.getLast().getLabeller().getName()).isEqualTo("refined");
+
+        List<TrainProgress> plain = new ArrayList<>();
+        labeller.train(fromRenders("refined", 2, 1, 1).build()).forEachRemaining(plain::add);
+        assertThat(plain).as("no refinement asked, none reported").noneMatch(TrainProgress::hasRefinement);
+
+        Status tooMany = catchThrowableOfType(
+                        StatusRuntimeException.class,
+                        () -> labeller.train(fromRenders("refined", 1, 1, 1)
+                                        .setRefineEvaluations(Labelling.MAX_REFINE_EVALUATIONS + 1)
+                                        .build())
+                                .forEachRemaining(p -> {}))
+                .getStatus();
+        assertThat(tooMany.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(tooMany.getDescription()).startsWith("refine_evaluations: 2001");
     }
 
     @Test

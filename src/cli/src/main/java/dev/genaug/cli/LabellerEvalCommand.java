@@ -86,6 +86,13 @@ final class LabellerEvalCommand implements Callable<Integer> {
         return out;
     }
 
+    @Option(
+            names = "--refine",
+            defaultValue = "0",
+            description = "Generator evaluations per render refining its encoding (CMA-ES), for the annotated and"
+                    + " the held-out renders alike; 0: the posterior mean (default ${DEFAULT-VALUE}).")
+    int refine;
+
     @Option(names = "--skip-reference", description = "Do not train the many-annotation baseline.")
     boolean skipReference;
 
@@ -152,9 +159,9 @@ final class LabellerEvalCommand implements Callable<Integer> {
                 max = Math.max(max, reference);
             }
             long[] indices = balanced ? ShapesParts.balancedIndices(1, max) : first(max);
-            Renders train = Renders.encode(onnx, encoder, generator, inputs, 1, indices, false);
-            Renders test = Renders.encode(onnx, encoder, generator, inputs, 2, first(heldOut), false);
-            Renders mirrored = flip ? Renders.encode(onnx, encoder, generator, inputs, 1, indices, true) : null;
+            Renders train = Renders.encode(onnx, encoder, generator, inputs, 1, indices, false, refine);
+            Renders test = Renders.encode(onnx, encoder, generator, inputs, 2, first(heldOut), false, refine);
+            Renders mirrored = flip ? Renders.encode(onnx, encoder, generator, inputs, 1, indices, true, refine) : null;
             Map<String, Object> perN = new LinkedHashMap<>();
             for (int n : annotations) {
                 Map<String, Object> row = new LinkedHashMap<>();
@@ -197,6 +204,7 @@ final class LabellerEvalCommand implements Callable<Integer> {
         out.put("balanced_annotations", balanced);
         out.put("mirrored_annotations", flip);
         out.put("ensemble", ensemble);
+        out.put("refine_evaluations", refine);
         out.put("seed", seed);
         if (json != null) {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), out);
@@ -268,7 +276,10 @@ final class LabellerEvalCommand implements Callable<Integer> {
      * @param rgb planar 8-bit RGB of the renders, [count, 3, 64, 64]
      */
     record Renders(FeatureMaps maps, byte[] masks, byte[] rgb, List<LabellerOnnx.Input> inputs) {
-        /** @param mirror mirror each render and its mask left to right */
+        /**
+         * @param mirror mirror each render and its mask left to right
+         * @param refine generator evaluations per render refining its encoding; 0: none
+         */
         static Renders encode(
                 OnnxBackend onnx,
                 ResolvedModel encoder,
@@ -276,7 +287,8 @@ final class LabellerEvalCommand implements Callable<Integer> {
                 List<LabellerOnnx.Input> inputs,
                 long seed,
                 long[] indices,
-                boolean mirror) {
+                boolean mirror,
+                int refine) {
             int count = indices.length;
             List<byte[]> rgb = new ArrayList<>();
             byte[] masks = new byte[count * 4096];
@@ -285,7 +297,7 @@ final class LabellerEvalCommand implements Callable<Integer> {
                 rgb.add(mirror ? mirrored(s.rgb(), 3) : s.rgb());
                 System.arraycopy(mirror ? mirrored(s.mask(), 1) : s.mask(), 0, masks, i * 4096, 4096);
             }
-            float[] mu = RenderEncoding.encode(onnx, encoder, rgb);
+            float[] mu = RenderEncoding.encode(onnx, encoder, generator, refine, rgb);
             FeatureMaps maps = FeatureSource.generate(onnx, generator, inputs, mu, count);
             byte[] planar = new byte[count * 3 * 4096];
             for (int i = 0; i < count; i++) {

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import dev.genaug.api.common.v1.Image;
 import dev.genaug.api.common.v1.ModelRef;
 import dev.genaug.api.labeller.v1.Annotation;
+import dev.genaug.api.labeller.v1.AnnotationRefinement;
 import dev.genaug.api.labeller.v1.TrainRequest;
 import dev.genaug.domain.dataset.ShapesParts;
 import dev.genaug.domain.labelling.Labelling;
@@ -65,6 +66,13 @@ final class LabellerTrainCommand implements Callable<Integer> {
             description = "Mini-batches without improvement before a member stops (default ${DEFAULT-VALUE}).")
     int patience;
 
+    @Option(
+            names = "--refine",
+            defaultValue = "0",
+            description = "Generator evaluations per render refining its encoding (CMA-ES) before training; 0: the"
+                    + " posterior mean (default ${DEFAULT-VALUE}).")
+    int refine;
+
     @Option(names = "--seed", defaultValue = "0", description = "Training seed (default ${DEFAULT-VALUE}).")
     long seed;
 
@@ -87,6 +95,7 @@ final class LabellerTrainCommand implements Callable<Integer> {
                 .setEnsembleSize(ensemble)
                 .setMaxEpochs(maxEpochs)
                 .setPatience(patience)
+                .setRefineEvaluations(refine)
                 .setSeed(seed);
         long[] indices = balanced
                 ? ShapesParts.balancedIndices(1, renders)
@@ -103,8 +112,27 @@ final class LabellerTrainCommand implements Callable<Integer> {
             Labelling labelling = new Labelling(repository, onnx, new Labelling.Settings(256, cores));
             ResolvedModel labeller = labelling.train(
                     request.build(),
-                    (member, epoch, loss) ->
-                            System.out.printf("member %2d  epoch %3d  loss %.4f%n", member, epoch, loss),
+                    new Labelling.TrainListener() {
+                        @Override
+                        public void epoch(int member, int epoch, double loss) {
+                            System.out.printf("member %2d  epoch %3d  loss %.4f%n", member, epoch, loss);
+                        }
+
+                        @Override
+                        public void refined(AnnotationRefinement r) {
+                            double before = 0;
+                            double after = 0;
+                            for (int i = 0; i < r.getAnnotationsCount(); i++) {
+                                before += r.getErrorBefore(i);
+                                after += r.getErrorAfter(i);
+                            }
+                            System.out.printf(
+                                    "refined %d encodings: mean squared error %.4f -> %.4f%n",
+                                    r.getAnnotationsCount(),
+                                    before / r.getAnnotationsCount(),
+                                    after / r.getAnnotationsCount());
+                        }
+                    },
                     () -> false);
             System.out.printf(
                     "registered %s version %d in %s (%.1f s)%n",

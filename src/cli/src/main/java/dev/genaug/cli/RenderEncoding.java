@@ -19,6 +19,20 @@ final class RenderEncoding {
      * @param rgb each image as the renderer gives it ({@code ShapesParts.Sample.rgb()})
      */
     static float[] encode(InferenceBackend backend, ResolvedModel encoder, List<byte[]> rgb) {
+        return encode(backend, encoder, null, 0, rgb);
+    }
+
+    /**
+     * Posterior means, each refined with {@code refineEvaluations} runs of {@code generator} when
+     * that is above 0 (image i of the list seeds its search with i, as the labeller's training
+     * does, so a render is refined alike wherever it is encoded from).
+     */
+    static float[] encode(
+            InferenceBackend backend,
+            ResolvedModel encoder,
+            ResolvedModel generator,
+            int refineEvaluations,
+            List<byte[]> rgb) {
         ImageSpec spec = encoder.manifest().getImage();
         int pixels = spec.getChannels() * spec.getHeight() * spec.getWidth();
         int d = encoder.manifest().getLatent().getDimension();
@@ -30,7 +44,12 @@ final class RenderEncoding {
                 float[] px = ImageCodec.fromUint8(rgb.get(s + i), spec.getValueMin(), spec.getValueMax());
                 System.arraycopy(px, 0, x, i * pixels, pixels);
             }
-            System.arraycopy(Encoding.means(backend, encoder, x, rows), 0, out, s * d, rows * d);
+            float[] means = Encoding.means(backend, encoder, x, rows);
+            if (refineEvaluations > 0) {
+                means = Encoding.refine(backend, generator, means, x, rows, refineEvaluations, s)
+                        .latents();
+            }
+            System.arraycopy(means, 0, out, s * d, rows * d);
         }
         return out;
     }

@@ -105,7 +105,7 @@ public final class Encoding {
                     out.get(logVariance).data(), out.get(logVariance).shape()));
         }
         if (request.getRefineEvaluations() > 0) {
-            refine(request, model, out.get(mean), batch, per, response);
+            refine(request, model, out.get(mean), batch, response);
         }
         return response.build();
     }
@@ -115,7 +115,6 @@ public final class Encoding {
             ResolvedModel encoder,
             FloatTensor means,
             float[] images,
-            int per,
             EncodeResponse.Builder response) {
         ResolvedModel generator = ModelChecks.requirePair(
                 repository,
@@ -124,19 +123,55 @@ public final class Encoding {
                 ModelRole.MODEL_ROLE_GENERATOR,
                 "refine_evaluations",
                 "to decode with");
-        int n = means.rows();
-        int d = means.data().length / n;
-        Refinement refinement = new Refinement(backend, generator);
-        float[] refined = new float[n * d];
-        for (int i = 0; i < n; i++) {
-            Refinement.Result r = refinement.refine(
-                    java.util.Arrays.copyOfRange(means.data(), i * d, (i + 1) * d),
-                    java.util.Arrays.copyOfRange(images, i * per, (i + 1) * per),
-                    request.getRefineEvaluations(),
-                    i);
-            System.arraycopy(r.latent(), 0, refined, i * d, d);
-            response.addErrorBefore((float) r.before()).addErrorAfter((float) r.after());
+        Refined refined =
+                refine(backend, generator, means.data(), images, means.rows(), request.getRefineEvaluations(), 0);
+        for (int i = 0; i < means.rows(); i++) {
+            response.addErrorBefore((float) refined.before()[i]).addErrorAfter((float) refined.after()[i]);
         }
-        response.setRefined(Tensors.fp32(refined, n, d));
+        response.setRefined(Tensors.fp32(refined.latents(), means.shape()));
+    }
+
+    /**
+     * Refined latents with each image's reconstruction error (mean squared, pixels in the
+     * generator's range) before and after.
+     *
+     * @param latents [rows, d]
+     */
+    public record Refined(float[] latents, double[] before, double[] after) {}
+
+    /**
+     * Refines latents so that the generator's decodes come closer to the images: CMA-ES from each
+     * latent within {@code evaluations} generator runs per image, image i's search seeded with
+     * {@code firstIndex + i}. The best latent seen is kept, so no error grows.
+     *
+     * @param latents starting latents, [rows, d] (an encoder's posterior means)
+     * @param images the images in the generator's range, [rows, C, H, W]
+     * @param firstIndex index of the first image in the caller's whole list (0 for a request)
+     */
+    public static Refined refine(
+            InferenceBackend backend,
+            ResolvedModel generator,
+            float[] latents,
+            float[] images,
+            int rows,
+            int evaluations,
+            long firstIndex) {
+        int d = latents.length / rows;
+        int per = images.length / rows;
+        Refinement refinement = new Refinement(backend, generator);
+        float[] refined = new float[rows * d];
+        double[] before = new double[rows];
+        double[] after = new double[rows];
+        for (int i = 0; i < rows; i++) {
+            Refinement.Result r = refinement.refine(
+                    java.util.Arrays.copyOfRange(latents, i * d, (i + 1) * d),
+                    java.util.Arrays.copyOfRange(images, i * per, (i + 1) * per),
+                    evaluations,
+                    firstIndex + i);
+            System.arraycopy(r.latent(), 0, refined, i * d, d);
+            before[i] = r.before();
+            after[i] = r.after();
+        }
+        return new Refined(refined, before, after);
     }
 }

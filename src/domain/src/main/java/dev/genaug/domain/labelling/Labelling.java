@@ -5,6 +5,7 @@ import dev.genaug.api.common.v1.Image;
 import dev.genaug.api.events.v1.GeneratedBatch;
 import dev.genaug.api.events.v1.LatentBatch;
 import dev.genaug.api.labeller.v1.Annotation;
+import dev.genaug.api.labeller.v1.AnnotationRefinement;
 import dev.genaug.api.labeller.v1.LabelRequest;
 import dev.genaug.api.labeller.v1.LabelResponse;
 import dev.genaug.api.labeller.v1.TrainRequest;
@@ -53,6 +54,9 @@ public final class Labelling {
     public static final int MAX_ANNOTATIONS = 2048;
 
     public static final int MAX_ENSEMBLE = 64;
+    /** Most generator evaluations per image annotation when its encoding is refined (the encoder's default cap). */
+    public static final int MAX_REFINE_EVALUATIONS = 2000;
+
     public static final int MAX_HIDDEN = 4096;
 
     /**
@@ -109,6 +113,11 @@ public final class Labelling {
         if (request.getAnnotationsCount() > MAX_ANNOTATIONS) {
             throw new dev.genaug.domain.error.ResourceExhaustedException("annotations: " + request.getAnnotationsCount()
                     + " annotated images is above the cap of " + MAX_ANNOTATIONS + " per training");
+        }
+        if (request.getRefineEvaluations() > MAX_REFINE_EVALUATIONS) {
+            throw new dev.genaug.domain.error.ResourceExhaustedException("refine_evaluations: "
+                    + request.getRefineEvaluations() + " is above the cap of " + MAX_REFINE_EVALUATIONS
+                    + " generator evaluations per image annotation");
         }
         if (request.getEnsembleSize() > MAX_ENSEMBLE) {
             throw new InvalidArgumentException(
@@ -211,6 +220,9 @@ public final class Labelling {
     /** Progress of a training: one report per member epoch. */
     public interface TrainListener {
         void epoch(int member, int epoch, double loss);
+
+        /** Once, before any epoch, when image annotations were refined. */
+        default void refined(AnnotationRefinement refinement) {}
     }
 
     /**
@@ -236,6 +248,24 @@ public final class Labelling {
                     checked.encoder(),
                     checked.images(),
                     checked.imageRows().size());
+            if (request.getRefineEvaluations() > 0) {
+                Encoding.Refined refined = Encoding.refine(
+                        backend,
+                        generator,
+                        means,
+                        checked.images(),
+                        checked.imageRows().size(),
+                        request.getRefineEvaluations(),
+                        0);
+                means = refined.latents();
+                AnnotationRefinement.Builder report = AnnotationRefinement.newBuilder();
+                for (int r = 0; r < checked.imageRows().size(); r++) {
+                    report.addAnnotations(checked.imageRows().get(r))
+                            .addErrorBefore((float) refined.before()[r])
+                            .addErrorAfter((float) refined.after()[r]);
+                }
+                listener.refined(report.build());
+            }
             for (int r = 0; r < checked.imageRows().size(); r++) {
                 System.arraycopy(means, r * d, latents, checked.imageRows().get(r) * d, d);
             }

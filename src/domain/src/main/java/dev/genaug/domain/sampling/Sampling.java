@@ -183,7 +183,10 @@ public final class Sampling {
         }
         int topK = r.getMagnet().getTopK() == 0 ? d : r.getMagnet().getTopK();
         float epsilon = r.getMagnet().getEpsilon() == 0f ? 0.01f : r.getMagnet().getEpsilon();
-        String manifold = r.getMagnet().getManifold();
+        // Empty and the image's own name are the same manifold: one cached pool.
+        String image = model.manifest().getTensorsOrDefault("image", "image");
+        String manifold =
+                r.getMagnet().getManifold().equals(image) ? "" : r.getMagnet().getManifold();
         List<Object> key = List.of(model.name(), model.version(), r.getSeed(), pool, topK, epsilon, manifold);
         Magnet cached = pools.get(key);
         if (cached != null) {
