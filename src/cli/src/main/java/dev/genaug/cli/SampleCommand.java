@@ -135,6 +135,14 @@ final class SampleCommand implements Callable<Integer> {
                     f.get("weight_share") * 100,
                     f.get("mean_log_volume"),
                     f.get("sd_log_volume")));
+            double effective = (double) result.get("effective_pool_size");
+            if (effective < 0.1 * Math.min(pool, count)) {
+                // The full volume (k = d) ends here on the reference model: 2 latents of 4,096.
+                System.out.printf(
+                        "  warning: the weights rest on about %.0f of the %d pool latents, so the samples repeat"
+                                + " them; a smaller --top-k (8 on the reference model) spreads them%n",
+                        effective, pool);
+            }
         }
         if (json != null) {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), result);
