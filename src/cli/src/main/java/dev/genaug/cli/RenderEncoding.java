@@ -46,7 +46,7 @@ final class RenderEncoding {
             }
             float[] means = Encoding.means(backend, encoder, x, rows);
             if (refineEvaluations > 0) {
-                means = Encoding.refine(backend, generator, means, x, rows, refineEvaluations, s)
+                means = Encoding.refine(backend, generator, means, x, rows, refineEvaluations, s, () -> false)
                         .latents();
             }
             System.arraycopy(means, 0, out, s * d, rows * d);

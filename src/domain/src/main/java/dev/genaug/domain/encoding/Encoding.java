@@ -5,6 +5,7 @@ import dev.genaug.api.encoder.v1.EncodeResponse;
 import dev.genaug.api.model.v1.ImageSpec;
 import dev.genaug.api.model.v1.ModelManifest;
 import dev.genaug.api.model.v1.ModelRole;
+import dev.genaug.domain.error.CancelledException;
 import dev.genaug.domain.error.InvalidArgumentException;
 import dev.genaug.domain.error.ResourceExhaustedException;
 import dev.genaug.domain.inference.FloatTensor;
@@ -18,6 +19,7 @@ import dev.genaug.domain.tensor.Tensors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /** Images to latents through an encoder model of the repository. */
 public final class Encoding {
@@ -123,8 +125,8 @@ public final class Encoding {
                 ModelRole.MODEL_ROLE_GENERATOR,
                 "refine_evaluations",
                 "to decode with");
-        Refined refined =
-                refine(backend, generator, means.data(), images, means.rows(), request.getRefineEvaluations(), 0);
+        Refined refined = refine(
+                backend, generator, means.data(), images, means.rows(), request.getRefineEvaluations(), 0, () -> false);
         for (int i = 0; i < means.rows(); i++) {
             response.addErrorBefore((float) refined.before()[i]).addErrorAfter((float) refined.after()[i]);
         }
@@ -147,6 +149,7 @@ public final class Encoding {
      * @param latents starting latents, [rows, d] (an encoder's posterior means)
      * @param images the images in the generator's range, [rows, C, H, W]
      * @param firstIndex index of the first image in the caller's whole list (0 for a request)
+     * @param cancelled polled before each image; true abandons the refinement
      */
     public static Refined refine(
             InferenceBackend backend,
@@ -155,7 +158,8 @@ public final class Encoding {
             float[] images,
             int rows,
             int evaluations,
-            long firstIndex) {
+            long firstIndex,
+            BooleanSupplier cancelled) {
         int d = latents.length / rows;
         int per = images.length / rows;
         Refinement refinement = new Refinement(backend, generator);
@@ -163,6 +167,9 @@ public final class Encoding {
         double[] before = new double[rows];
         double[] after = new double[rows];
         for (int i = 0; i < rows; i++) {
+            if (cancelled.getAsBoolean()) {
+                throw new CancelledException("refinement was cancelled");
+            }
             Refinement.Result r = refinement.refine(
                     java.util.Arrays.copyOfRange(latents, i * d, (i + 1) * d),
                     java.util.Arrays.copyOfRange(images, i * per, (i + 1) * per),

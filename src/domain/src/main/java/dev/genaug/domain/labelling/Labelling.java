@@ -256,7 +256,8 @@ public final class Labelling {
                         checked.images(),
                         checked.imageRows().size(),
                         request.getRefineEvaluations(),
-                        0);
+                        0,
+                        cancelled);
                 means = refined.latents();
                 AnnotationRefinement.Builder report = AnnotationRefinement.newBuilder();
                 for (int r = 0; r < checked.imageRows().size(); r++) {
