@@ -49,8 +49,9 @@ final class SampleCommand implements Callable<Integer> {
 
     @Option(
             names = "--top-k",
-            defaultValue = "0",
-            description = "MaGNET: singular values in the volume; 0 means the latent dimension.")
+            defaultValue = "8",
+            description = "MaGNET: singular values in the volume; 0 means the latent dimension, the full volume, whose"
+                    + " weights can rest on a handful of latents (default ${DEFAULT-VALUE}).")
     int topK;
 
     @Option(
