@@ -214,9 +214,17 @@ class LabellerTrainingTest {
         assertThat(progress.subList(1, 3)).noneMatch(TrainProgress::hasRefinement);
         assertThat(progress.getLast().getLabeller().getName()).isEqualTo("refined");
 
+        // The same training without refinement: none reported, and a labeller that learned from
+        // other latents, so it answers differently.
         List<TrainProgress> plain = new ArrayList<>();
-        labeller.train(fromRenders("refined", 2, 1, 1).build()).forEachRemaining(plain::add);
+        labeller.train(request.clone().setRefineEvaluations(0).build()).forEachRemaining(plain::add);
         assertThat(plain).as("no refinement asked, none reported").noneMatch(TrainProgress::hasRefinement);
+        LabelRequest.Builder probe = LabelRequest.newBuilder().setLatents(Tensors.fp32(new float[2 * 32], 2, 32));
+        LabelResponse fromRefined = labeller.label(
+                probe.clone().setLabeller(progress.getLast().getLabeller()).build());
+        LabelResponse fromPlain = labeller.label(
+                probe.clone().setLabeller(plain.getLast().getLabeller()).build());
+        assertThat(fromRefined.getConfidence()).isNotEqualTo(fromPlain.getConfidence());
 
         Status tooMany = catchThrowableOfType(
                         StatusRuntimeException.class,

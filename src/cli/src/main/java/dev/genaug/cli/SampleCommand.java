@@ -108,7 +108,7 @@ final class SampleCommand implements Callable<Integer> {
                 result.put("effective_pool_size", magnet.effectivePoolSize());
                 result.put("weighing_seconds", LocalStack.seconds(started));
                 // What the prior gives (the pool itself, judged the same way), and where the weights go.
-                result.putAll(poolByCategory(judge, magnet, d, seed));
+                result.putAll(poolByCategory(judge, magnet));
             } else {
                 operator = PriorSampler.create(d, 1f, 0f, "");
             }
@@ -159,9 +159,9 @@ final class SampleCommand implements Callable<Integer> {
      * only as far as its volumes differ from the others'; a spread within categories much larger
      * than the differences between them means the weights pick latents, not categories.
      */
-    static Map<String, Object> poolByCategory(Judge judge, Magnet magnet, int d, long seed) {
+    static Map<String, Object> poolByCategory(Judge judge, Magnet magnet) {
         int n = magnet.poolSize();
-        int[] classes = judge.classes(PriorSampler.create(d, 1f, 0f, "").sample(seed, 0, n), n);
+        int[] classes = judge.classes(magnet.poolLatents(), n);
         double[] logVolumes = magnet.logVolumes();
         double max = Arrays.stream(logVolumes).max().orElse(0);
         List<String> names = judge.classNames();

@@ -180,6 +180,11 @@ public final class Magnet implements LatentOperator {
         return 1 / sumSq;
     }
 
+    /** The pool's latents, row-major [pool size, d], in the order of {@link #logVolumes()}. */
+    public float[] poolLatents() {
+        return pool.clone();
+    }
+
     public double[] logVolumes() {
         return logVolumes.clone();
     }

@@ -114,6 +114,9 @@ class MagnetTest {
         Magnet magnet = Magnet.build(PIECEWISE_LINEAR, generator, 5, 4000, 1, 0.001f, "mirror", 16, "");
         assertThat(shareOfScaledRegion(magnet, 5, 6000)).isCloseTo(1 / 3.0, within(0.03));
         assertThat(magnet.parameters()).containsEntry("manifold", "mirror");
+        assertThat(magnet.poolLatents())
+                .as("pool latent p is prior sample (seed, p)")
+                .containsExactly(PriorSampler.create(D, 1f, 0f, "").sample(5, 0, 4000));
         assertThat(Magnet.build(PIECEWISE_LINEAR, generator, 5, 10, 1, 0.001f, "image", 16, "")
                         .logVolumes())
                 .as("the image named explicitly is the default")
