@@ -100,6 +100,9 @@ class LabellerGrpcServiceTest {
                 .startsWith("hidden_sizes[1]");
         assertThat(train(train().setEnsembleSize(1000).build()).getDescription())
                 .startsWith("ensemble_size");
+        Status arithmetic = train(train().setArithmeticValue(7).build());
+        assertThat(arithmetic.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(arithmetic.getDescription()).startsWith("arithmetic").contains("7");
     }
 
     @Test

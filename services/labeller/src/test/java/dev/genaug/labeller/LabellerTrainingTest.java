@@ -2,6 +2,7 @@ package dev.genaug.labeller;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.within;
 
 import com.google.protobuf.ByteString;
 import dev.genaug.api.common.v1.Image;
@@ -11,6 +12,7 @@ import dev.genaug.api.labeller.v1.Annotation;
 import dev.genaug.api.labeller.v1.AnnotationRefinement;
 import dev.genaug.api.labeller.v1.LabelRequest;
 import dev.genaug.api.labeller.v1.LabelResponse;
+import dev.genaug.api.labeller.v1.LabellerArithmetic;
 import dev.genaug.api.labeller.v1.LabellerServiceGrpc;
 import dev.genaug.api.labeller.v1.TrainProgress;
 import dev.genaug.api.labeller.v1.TrainRequest;
@@ -180,6 +182,52 @@ class LabellerTrainingTest {
         labeller.train(fromRenders("parts", 2, 1, 1).build()).forEachRemaining(again::add);
         assertThat(again.getLast().getLabeller().getVersion()).isEqualTo("2");
         assertThat(repository.resolve("parts/1/model.onnx")).isRegularFile();
+    }
+
+    @Test
+    void shouldRegisterAnIntegerLabellerThatAgreesWithItsFloatTwinWhenAskedForInt8() throws Exception {
+        List<TrainProgress> progress = new ArrayList<>();
+        labeller.train(fromRenders("twin-float", 3, 2, 2).build()).forEachRemaining(progress::add);
+        labeller.train(fromRenders("twin-int8", 3, 2, 2)
+                        .setArithmetic(LabellerArithmetic.LABELLER_ARITHMETIC_INT8)
+                        .build())
+                .forEachRemaining(progress::add);
+
+        ModelRepository models = ModelRepository.open(repository);
+        ResolvedModel int8 = models.resolve("twin-int8", "", "labeller");
+        assertThat(int8.manifest().getMetricsOrThrow("int8")).isEqualTo(1);
+        assertThat(models.resolve("twin-float", "", "labeller").manifest().getMetricsOrThrow("int8"))
+                .isZero();
+        assertThat(new String(
+                        Files.readAllBytes(repository.resolve("twin-int8/1/model.onnx")),
+                        java.nio.charset.StandardCharsets.ISO_8859_1))
+                .contains("MatMulIntegerToFloat");
+        assertThat(int8.manifest().getUncertaintyQuantilesList()).hasSize(101).isSorted();
+
+        float[] z = new float[4 * 32];
+        for (int i = 0; i < z.length; i++) {
+            z[i] = (float) Math.cos(0.7 * i);
+        }
+        LabelResponse fromFloat = labeller.label(LabelRequest.newBuilder()
+                .setLabeller(ModelRef.newBuilder().setName("twin-float"))
+                .setLatents(Tensors.fp32(z, 4, 32))
+                .build());
+        LabelResponse fromInt8 = labeller.label(LabelRequest.newBuilder()
+                .setLabeller(ModelRef.newBuilder().setName("twin-int8"))
+                .setLatents(Tensors.fp32(z, 4, 32))
+                .build());
+        byte[] a = fromFloat.getLabels().getData().toByteArray();
+        byte[] b = fromInt8.getLabels().getData().toByteArray();
+        int same = 0;
+        for (int i = 0; i < a.length; i++) {
+            same += a[i] == b[i] ? 1 : 0;
+        }
+        // The same seed trains the same ensemble; only its arithmetic differs.
+        assertThat((double) same / a.length).as("label agreement").isGreaterThan(0.95);
+        for (int i = 0; i < 4; i++) {
+            assertThat(fromInt8.getUncertainty(i))
+                    .isCloseTo(fromFloat.getUncertainty(i), within(0.2f * fromFloat.getUncertainty(i) + 1e-3f));
+        }
     }
 
     @Test

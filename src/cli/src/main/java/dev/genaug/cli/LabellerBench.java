@@ -8,6 +8,7 @@ import dev.genaug.api.common.v1.ModelRef;
 import dev.genaug.api.events.v1.DatasetJob;
 import dev.genaug.api.events.v1.LatentBatch;
 import dev.genaug.api.labeller.v1.Annotation;
+import dev.genaug.api.labeller.v1.LabellerArithmetic;
 import dev.genaug.api.labeller.v1.TrainRequest;
 import dev.genaug.domain.dataset.ShapesParts;
 import dev.genaug.domain.files.Trees;
@@ -77,6 +78,17 @@ final class LabellerBench implements Callable<Integer> {
         return z;
     }
 
+    /** Runs of a one-input probe model per second. */
+    private double probe(OnnxBackend onnx, Path scratch, byte[] model, FloatTensor x) throws Exception {
+        try (ScratchLabeller probe = ScratchLabeller.stage(scratch, model)) {
+            double perSecond = BenchCommand.measure(
+                            1, seconds, () -> onnx.infer(probe.model(), Map.of("x", x), List.of("y")))
+                    .imgPerSecond();
+            onnx.release(probe.model());
+            return perSecond;
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         int cores = Runtime.getRuntime().availableProcessors();
@@ -114,46 +126,85 @@ final class LabellerBench implements Callable<Integer> {
             System.out.printf(
                     "training: %d annotations, ensemble %d: %.1f s, peak RSS %d MiB%n",
                     annotations, ensemble, trainSeconds, out.get("train_peak_rss_mb"));
+            // The same training with 8-bit integer arithmetic (same seed: the same ensemble).
+            t0 = System.nanoTime();
+            ResolvedModel int8Labeller = labelling.train(
+                    request.setLabellerName("bench-labeller-int8")
+                            .setArithmetic(LabellerArithmetic.LABELLER_ARITHMETIC_INT8)
+                            .build(),
+                    (m, e, l) -> {},
+                    () -> false);
+            out.put("int8_train_s", LocalStack.seconds(t0));
+            // A high-water mark: the larger of the two trainings (the int8 one adds its calibration).
+            out.put(
+                    "int8_train_peak_rss_mb",
+                    LocalProcesses.memoryMiB(ProcessHandle.current().pid(), "VmHWM"));
+            System.out.printf(
+                    "training with int8 arithmetic: %.1f s, peak RSS %d MiB%n",
+                    out.get("int8_train_s"), out.get("int8_train_peak_rss_mb"));
 
-            // 2. GEMM probe vs the labeller, both through ONNX Runtime on all cores.
+            // 2. GEMM probes vs the labellers, all through ONNX Runtime on all cores.
             ResolvedModel generator = repository.resolve("shapes-generator", "", "generator");
             int d = generator.manifest().getLatent().getDimension();
             float[] z = prior(images, d, 5);
             List<LabellerOnnx.Input> inputs = FeatureSource.inputs(generator.manifest());
             FeatureMaps maps = FeatureSource.generate(onnx, generator, inputs, z, images);
-            int chunk = Labelling.LABEL_CHUNK;
             Map<String, FloatTensor> feeds = new LinkedHashMap<>();
-            maps.tensors().forEach((name, t) -> feeds.put(name, t.slice(0, chunk)));
+            maps.tensors().forEach((name, t) -> feeds.put(name, t.slice(0, 1)));
+            double flops = labeller.manifest().getMetricsOrThrow("flops_per_image");
             BenchCommand.Stats label = BenchCommand.measure(
-                    chunk, seconds, () -> onnx.infer(labeller, feeds, List.of(LabellerOnnx.UNCERTAINTY)));
-            double labelGflops = label.imgPerSecond() * labeller.manifest().getMetricsOrThrow("flops_per_image") / 1e9;
+                    1, seconds, () -> onnx.infer(labeller, feeds, List.of(LabellerOnnx.UNCERTAINTY)));
+            BenchCommand.Stats int8Label = BenchCommand.measure(
+                    1, seconds, () -> onnx.infer(int8Labeller, feeds, List.of(LabellerOnnx.UNCERTAINTY)));
+            double labelGflops = label.imgPerSecond() * flops / 1e9;
             int m = 16384;
             int k = 512;
-            int n = 512;
-            double gemmGflops;
-            try (ScratchLabeller probe = ScratchLabeller.stage(scratch, LabellerOnnx.gemmProbe(k, n))) {
-                FloatTensor x = new FloatTensor(new long[] {m, k}, prior(m, k, 9));
-                BenchCommand.Stats gemm =
-                        BenchCommand.measure(1, seconds, () -> onnx.infer(probe.model(), Map.of("x", x), List.of("y")));
-                gemmGflops = gemm.imgPerSecond() * 2.0 * m * k * n / 1e9;
-                onnx.release(probe.model());
-            }
-            out.put("gemm_probe", Map.of("m", m, "k", k, "n", n, "gflops", gemmGflops));
+            int chain = 8;
+            FloatTensor x = new FloatTensor(new long[] {m, k}, prior(m, k, 9));
+            double gemmGflops =
+                    probe(onnx, scratch, LabellerOnnx.gemmProbe(k, chain), x) * 2.0 * m * k * k * chain / 1e9;
+            double int8GemmGops =
+                    probe(onnx, scratch, LabellerOnnx.gemmProbeInt8(k, chain), x) * 2.0 * m * k * k * chain / 1e9;
+            out.put("gemm_probe", Map.of("m", m, "k", k, "n", k, "chain", chain, "gflops", gemmGflops));
             out.put("label_gflops", labelGflops);
             out.put("label_images_s", label.imgPerSecond());
-            out.put("label_flops_per_image", labeller.manifest().getMetricsOrThrow("flops_per_image"));
+            out.put("label_flops_per_image", flops);
             out.put("label_vs_gemm", labelGflops / gemmGflops);
             System.out.printf(
-                    "GEMM probe [%d x %d] x [%d x %d]: %.1f GFLOP/s; labeller: %.1f GFLOP/s (%.0f pictures/s, %.2f GFLOP each) = %.2f of the probe%n",
+                    "GEMM probe %d x [%d x %d] x [%d x %d]: %.1f GFLOP/s; labeller: %.1f GFLOP/s (%.0f pictures/s, %.2f GFLOP each) = %.2f of the probe%n",
+                    chain,
                     m,
                     k,
                     k,
-                    n,
+                    k,
                     gemmGflops,
                     labelGflops,
                     label.imgPerSecond(),
-                    labeller.manifest().getMetricsOrThrow("flops_per_image") / 1e9,
+                    flops / 1e9,
                     labelGflops / gemmGflops);
+            double int8Ops = int8Labeller.manifest().getMetricsOrThrow("int8_ops_per_image");
+            double int8Gops = int8Label.imgPerSecond() * int8Ops / 1e9;
+            Map<String, Object> int8 = new LinkedHashMap<>();
+            int8.put("gemm_probe_gops", int8GemmGops);
+            int8.put("label_images_s", int8Label.imgPerSecond());
+            int8.put("label_ops_per_image", int8Ops);
+            int8.put("label_gops", int8Gops);
+            int8.put("label_vs_int8_gemm", int8Gops / int8GemmGops);
+            int8.put("label_float_equivalent_gflops", int8Label.imgPerSecond() * flops / 1e9);
+            int8.put("label_float_equivalent_vs_gemm", int8Label.imgPerSecond() * flops / 1e9 / gemmGflops);
+            int8.put("speed_up", int8Label.imgPerSecond() / label.imgPerSecond());
+            out.put("int8", int8);
+            System.out.printf(
+                    "int8: GEMM probe %.1f GOP/s; labeller %.0f pictures/s (%.2fx float), %.1f GOP/s (%.2f GOP each) ="
+                            + " %.2f of the int8 probe; %.1f float-equivalent GFLOP/s = %.2f of the float probe%n",
+                    int8GemmGops,
+                    int8Label.imgPerSecond(),
+                    int8Label.imgPerSecond() / label.imgPerSecond(),
+                    int8Gops,
+                    int8Ops / 1e9,
+                    int8Gops / int8GemmGops,
+                    int8Label.imgPerSecond() * flops / 1e9,
+                    int8Label.imgPerSecond() * flops / 1e9 / gemmGflops);
 
             // 3. The job stages: generate + PNG vs generate + label + PNGs, batches of 64.
             Generation generation = new Generation(repository, onnx, 256, 64);
@@ -178,15 +229,25 @@ final class LabellerBench implements Callable<Integer> {
             LatentBatch fixed = batch.build();
             BenchCommand.Stats plain = BenchCommand.measure(images, seconds, () -> generation.generate(fixed));
             BenchCommand.Stats labelled = BenchCommand.measure(images, seconds, () -> labelling.label(fixed));
+            LatentBatch fixedInt8 = fixed.toBuilder()
+                    .setLabeller(int8Labeller.ref())
+                    .setJob(job.toBuilder().setLabeller(int8Labeller.ref()))
+                    .build();
+            BenchCommand.Stats labelledInt8 = BenchCommand.measure(images, seconds, () -> labelling.label(fixedInt8));
             out.put("unlabelled_stage_samples_s", plain.imgPerSecond());
             out.put("labelled_stage_samples_s", labelled.imgPerSecond());
             out.put("labelled_vs_unlabelled", labelled.imgPerSecond() / plain.imgPerSecond());
+            int8.put("labelled_stage_samples_s", labelledInt8.imgPerSecond());
+            int8.put("labelled_vs_unlabelled", labelledInt8.imgPerSecond() / plain.imgPerSecond());
             System.out.printf(
                     "job stage, batches of %d: unlabelled %.0f samples/s, labelled %.1f samples/s = %.3f%n",
                     images,
                     plain.imgPerSecond(),
                     labelled.imgPerSecond(),
                     labelled.imgPerSecond() / plain.imgPerSecond());
+            System.out.printf(
+                    "job stage, int8 labeller: %.1f samples/s = %.3f%n",
+                    labelledInt8.imgPerSecond(), labelledInt8.imgPerSecond() / plain.imgPerSecond());
         } finally {
             Trees.delete(scratch);
         }

@@ -141,6 +141,12 @@ final class LabellerEvalCommand implements Callable<Integer> {
                     + " true mask over the render, labels over the reconstruction.")
     Path picture;
 
+    @Option(
+            names = "--int8",
+            description =
+                    "Also label with the 8-bit integer export of each labeller (int8_miou, int8_label_agreement).")
+    boolean int8;
+
     @Option(names = "--json", description = "Write the figures to this file.")
     Path json;
 
@@ -241,8 +247,31 @@ final class LabellerEvalCommand implements Callable<Integer> {
         row.put(prefix + "train_s", seconds);
         row.put(prefix + "epochs", epochs);
         byte[] model = LabellerOnnx.export(e, inputs, 64, 64, "genaug-eval");
-        SegmentationScore score = new SegmentationScore(classes);
-        float[] firstLabels = new float[SHOWN * 4096];
+        float[] labels = labelAll(onnx, model, test);
+        SegmentationScore score = score(labels, test, classes);
+        float[] firstLabels = java.util.Arrays.copyOf(labels, SHOWN * 4096);
+        if (int8) {
+            byte[] quantized = LabellerOnnx.exportInt8(e, inputs, 64, 64, "genaug-eval", train.maps);
+            long t1 = System.nanoTime();
+            float[] int8Labels = labelAll(onnx, quantized, test);
+            row.put(prefix + "int8_label_s", (System.nanoTime() - t1) / 1e9);
+            int same = 0;
+            for (int i = 0; i < labels.length; i++) {
+                same += labels[i] == int8Labels[i] ? 1 : 0;
+            }
+            row.put(prefix + "int8_miou", score(int8Labels, test, classes).meanIou());
+            row.put(prefix + "int8_label_agreement", (double) same / labels.length);
+        }
+        Map<String, Double> perClass = new LinkedHashMap<>();
+        for (int c = 0; c < classes; c++) {
+            perClass.put(ShapesParts.CLASSES.get(c), score.iou(c));
+        }
+        row.put(prefix + "class_iou", perClass);
+        return new Result(score.meanIou(), firstLabels);
+    }
+
+    private float[] labelAll(OnnxBackend onnx, byte[] model, Renders test) {
+        float[] all = new float[test.maps.images() * 4096];
         try (ScratchLabeller scratch = ScratchLabeller.stage(scratchRoot, model)) {
             for (int from = 0; from < test.maps.images(); from += Labelling.LABEL_CHUNK) {
                 int start = from;
@@ -252,22 +281,20 @@ final class LabellerEvalCommand implements Callable<Integer> {
                 float[] labels = onnx.infer(scratch.model(), feeds, List.of(LabellerOnnx.LABELS))
                         .get(LabellerOnnx.LABELS)
                         .data();
-                if (start < SHOWN) {
-                    System.arraycopy(labels, 0, firstLabels, start * 4096, Math.min(n, SHOWN - start) * 4096);
-                }
-                for (int i = 0; i < n; i++) {
-                    byte[] truth = java.util.Arrays.copyOfRange(test.masks, (start + i) * 4096, (start + i + 1) * 4096);
-                    score.add(labels, i * 4096, truth);
-                }
+                System.arraycopy(labels, 0, all, start * 4096, n * 4096);
             }
             onnx.release(scratch.model());
         }
-        Map<String, Double> perClass = new LinkedHashMap<>();
-        for (int c = 0; c < classes; c++) {
-            perClass.put(ShapesParts.CLASSES.get(c), score.iou(c));
+        return all;
+    }
+
+    private static SegmentationScore score(float[] labels, Renders test, int classes) {
+        SegmentationScore score = new SegmentationScore(classes);
+        for (int i = 0; i < test.maps.images(); i++) {
+            byte[] truth = java.util.Arrays.copyOfRange(test.masks, i * 4096, (i + 1) * 4096);
+            score.add(labels, i * 4096, truth);
         }
-        row.put(prefix + "class_iou", perClass);
-        return new Result(score.meanIou(), firstLabels);
+        return score;
     }
 
     /**

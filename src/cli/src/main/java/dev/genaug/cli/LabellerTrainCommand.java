@@ -5,6 +5,7 @@ import dev.genaug.api.common.v1.Image;
 import dev.genaug.api.common.v1.ModelRef;
 import dev.genaug.api.labeller.v1.Annotation;
 import dev.genaug.api.labeller.v1.AnnotationRefinement;
+import dev.genaug.api.labeller.v1.LabellerArithmetic;
 import dev.genaug.api.labeller.v1.TrainRequest;
 import dev.genaug.domain.dataset.ShapesParts;
 import dev.genaug.domain.labelling.Labelling;
@@ -73,6 +74,12 @@ final class LabellerTrainCommand implements Callable<Integer> {
                     + " posterior mean (default ${DEFAULT-VALUE}).")
     int refine;
 
+    @Option(
+            names = "--int8",
+            description = "Register the labeller with 8-bit integer arithmetic (LABELLER_ARITHMETIC_INT8): several"
+                    + " times faster on CPUs with VNNI or AMX, labels within a fraction of a point of float's.")
+    boolean int8;
+
     @Option(names = "--seed", defaultValue = "0", description = "Training seed (default ${DEFAULT-VALUE}).")
     long seed;
 
@@ -96,6 +103,10 @@ final class LabellerTrainCommand implements Callable<Integer> {
                 .setMaxEpochs(maxEpochs)
                 .setPatience(patience)
                 .setRefineEvaluations(refine)
+                .setArithmetic(
+                        int8
+                                ? LabellerArithmetic.LABELLER_ARITHMETIC_INT8
+                                : LabellerArithmetic.LABELLER_ARITHMETIC_FLOAT32)
                 .setSeed(seed);
         long[] indices = balanced
                 ? ShapesParts.balancedIndices(1, renders)

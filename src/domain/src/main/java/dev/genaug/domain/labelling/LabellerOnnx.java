@@ -13,7 +13,9 @@ import dev.genaug.api.onnx.ValueInfoProto;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.function.BinaryOperator;
 
 /**
  * Exports an {@link Ensemble} as one ONNX graph (opset 17) that reads the generator's outputs at
@@ -34,6 +36,14 @@ public final class LabellerOnnx {
     /** One input level: a generator output read by the labeller. */
     public record Input(String name, int channels, int stride) {}
 
+    private static final String MICROSOFT = "com.microsoft";
+    /** Pixels whose activations set the int8 graph's scales. */
+    private static final int CALIBRATION_PIXELS = 8192;
+    /** Share of standardised feature magnitudes the int8 input scale covers; the rest saturate. */
+    private static final double INPUT_CLIP_QUANTILE = 0.9999;
+    /** Largest weight magnitude in int8 units. */
+    private static final int WEIGHT_LEVELS = 63;
+
     private final List<NodeProto> nodes = new ArrayList<>();
     private final List<TensorProto> initializers = new ArrayList<>();
 
@@ -43,6 +53,17 @@ public final class LabellerOnnx {
     public static byte[] export(Ensemble ensemble, List<Input> inputs, int height, int width, String producer) {
         return new LabellerOnnx()
                 .build(ensemble, inputs, height, width, producer)
+                .toByteArray();
+    }
+
+    /**
+     * Serialised ONNX model with 8-bit weights and activations ({@link #buildInt8}); its activation
+     * scales are calibrated on pixels of {@code calibration}, features of the generator's pictures.
+     */
+    public static byte[] exportInt8(
+            Ensemble ensemble, List<Input> inputs, int height, int width, String producer, FeatureMaps calibration) {
+        return new LabellerOnnx()
+                .buildInt8(ensemble, inputs, height, width, producer, calibration)
                 .toByteArray();
     }
 
@@ -61,30 +82,87 @@ public final class LabellerOnnx {
     }
 
     /**
-     * A model of one MatMul, x [N, k] times a fixed W [k, n]: the probe a benchmark measures the
-     * runtime's GEMM throughput with, to compare the labeller against.
+     * Integer multiply-adds x 2 of the int8 graph ({@link #exportInt8}) for one picture, its first
+     * layer at full resolution. Counted per member: the graph runs each later layer as one
+     * block-diagonal GEMM over all members, E times these operations, of which only the diagonal
+     * blocks are work.
      */
-    public static byte[] gemmProbe(int k, int n) {
-        LabellerOnnx b = new LabellerOnnx();
-        float[] w = new float[k * n];
-        for (int i = 0; i < w.length; i++) {
-            w[i] = ((i * 37) % 101 - 50) / 500f;
+    public static double int8OpsPerImage(Ensemble ensemble, int height, int width) {
+        PixelMlp first = ensemble.members().get(0);
+        int e = ensemble.size();
+        double macs = (double) first.sizes[0] * e * first.sizes[1];
+        for (int l = 1; l < first.layers(); l++) {
+            macs += (double) e * first.sizes[l] * first.sizes[l + 1];
         }
-        b.nodes.add(plain("MatMul", List.of("x", b.constant("w", w, k, n)), "y"));
+        return 2 * macs * height * width;
+    }
+
+    /**
+     * The probe a benchmark measures the runtime's GEMM throughput with, to compare the labeller
+     * against: x [N, k] times a fixed W [k, k], {@code chain} times in a row (each product feeds
+     * the next), so that copying the input in and the output out is a small part of a run. A run
+     * costs 2 N k k chain FLOPs.
+     */
+    public static byte[] gemmProbe(int k, int chain) {
+        LabellerOnnx b = new LabellerOnnx();
+        float[] w = new float[k * k];
+        for (int i = 0; i < w.length; i++) {
+            // Entries in +-sqrt(3 / k): each product keeps its input's scale.
+            w[i] = (float) (((i * 37) % 101 - 50) / 50.0 * Math.sqrt(3.0 / k));
+        }
+        String weight = b.constant("w", w, k, k);
+        String x = "x";
+        for (int c = 0; c < chain; c++) {
+            x = b.node("MatMul", List.of(x, weight), c == chain - 1 ? "y" : "y" + c);
+        }
+        return b.probeModel("gemm", k);
+    }
+
+    /**
+     * The int8 counterpart of {@link #gemmProbe}: each product quantizes its input and runs one
+     * MatMulIntegerToFloat with a fixed int8 W [k, k], the operator of the int8 labeller's layers.
+     */
+    public static byte[] gemmProbeInt8(int k, int chain) {
+        LabellerOnnx b = new LabellerOnnx();
+        byte[] w = new byte[k * k];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (byte) ((i * 37) % 127 - 63);
+        }
+        String weight = b.int8s("w", w, k, k);
+        String scale = b.constant("x_scale", new float[] {1f / 32});
+        String zero = b.uint8s("x_zero", (byte) 128);
+        // Integer entries in +-63 have variance 1323: the scale keeps each product's input scale.
+        String weightScale = b.constant("w_scale", new float[] {(float) (1 / Math.sqrt(1323.0 * k))});
+        String x = "x";
+        for (int c = 0; c < chain; c++) {
+            String q = b.node("QuantizeLinear", List.of(x, scale, zero), "x_q" + c);
+            x = b.node(
+                    "MatMulIntegerToFloat",
+                    List.of(q, weight, scale, weightScale, zero),
+                    c == chain - 1 ? "y" : "y" + c,
+                    MICROSOFT);
+        }
+        return b.probeModel("gemm_int8", k);
+    }
+
+    private byte[] probeModel(String name, int k) {
         GraphProto graph = GraphProto.newBuilder()
-                .setName("gemm")
-                .addAllNode(b.nodes)
-                .addAllInitializer(b.initializers)
+                .setName(name)
+                .addAllNode(nodes)
+                .addAllInitializer(initializers)
                 .addInput(value("x", "N", k))
-                .addOutput(value("y", "N", n))
+                .addOutput(value("y", "N", k))
                 .build();
-        return ModelProto.newBuilder()
+        ModelProto.Builder model = ModelProto.newBuilder()
                 .setIrVersion(8)
                 .setProducerName("genaug")
                 .setGraph(graph)
-                .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(17))
-                .build()
-                .toByteArray();
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(17));
+        if (nodes.stream().anyMatch(n -> n.getDomain().equals(MICROSOFT))) {
+            model.addOpsetImport(
+                    OperatorSetIdProto.newBuilder().setDomain(MICROSOFT).setVersion(1));
+        }
+        return model.build().toByteArray();
     }
 
     private ModelProto build(Ensemble ensemble, List<Input> inputs, int height, int width, String producer) {
@@ -224,46 +302,54 @@ public final class LabellerOnnx {
             h = l < any.layers() - 1 ? node("Relu", List.of(layer), "layer" + (l + 1) + "_relu") : layer;
         }
         // h: logits [H, N, E, classes, W].
-        int pixels = height * width;
         String p = node("Softmax", List.of(h), "member_probabilities", intAttr("axis", 3));
-        String meanP = node("ReduceMean", List.of(p), "probabilities", intsAttr("axes", 2), intAttr("keepdims", 0));
-        String argmax = node("ArgMax", List.of(meanP), "argmax", intAttr("axis", 2), intAttr("keepdims", 0));
+        tail(p, 2, (t, out) -> node("Transpose", List.of(t), out, intsAttr("perm", 1, 0, 2)), height * width);
+        return model(
+                inputs, height, width, producer, "an ensemble of " + e + " per-pixel MLPs over generator features");
+    }
+
+    /**
+     * Labels, confidence and uncertainty from the members' probabilities {@code p}, whose class
+     * axis follows the member axis; {@code toNhw} turns a tensor without those two axes into
+     * [N, H, W] under the given name.
+     */
+    private void tail(String p, int memberAxis, BinaryOperator<String> toNhw, int pixels) {
+        int classAxis = memberAxis; // in the members' mean
+        String meanP =
+                node("ReduceMean", List.of(p), "probabilities", intsAttr("axes", memberAxis), intAttr("keepdims", 0));
+        String argmax = node("ArgMax", List.of(meanP), "argmax", intAttr("axis", classAxis), intAttr("keepdims", 0));
         String asFloat = node("Cast", List.of(argmax), "argmax_float", intAttr("to", TensorProto.DataType.FLOAT_VALUE));
-        nodes.add(plain("Transpose", List.of(asFloat), LABELS, intsAttr("perm", 1, 0, 2)));
-        String best = node("ReduceMax", List.of(meanP), "best", intsAttr("axes", 2), intAttr("keepdims", 0));
-        nodes.add(plain("Transpose", List.of(best), CONFIDENCE, intsAttr("perm", 1, 0, 2)));
+        toNhw.apply(asFloat, LABELS);
+        String best = node("ReduceMax", List.of(meanP), "best", intsAttr("axes", classAxis), intAttr("keepdims", 0));
+        toNhw.apply(best, CONFIDENCE);
 
         String eps = constant("eps", new float[] {1e-12f});
         String meanLog = node("Log", List.of(node("Max", List.of(meanP, eps), "mean_clip")), "mean_log");
         String entropyOfMean = node(
                 "ReduceSum",
-                List.of(node("Mul", List.of(meanP, meanLog), "mean_plogp"), longs("class_axis", 2)),
+                List.of(node("Mul", List.of(meanP, meanLog), "mean_plogp"), longs("class_axis", classAxis)),
                 "neg_entropy_of_mean",
                 intAttr("keepdims", 0));
         String memberLog = node("Log", List.of(node("Max", List.of(p, eps), "member_clip")), "member_log");
         String memberNegEntropy = node(
                 "ReduceSum",
-                List.of(node("Mul", List.of(p, memberLog), "member_plogp"), longs("member_class_axis", 3)),
+                List.of(node("Mul", List.of(p, memberLog), "member_plogp"), longs("member_class_axis", memberAxis + 1)),
                 "member_neg_entropy",
                 intAttr("keepdims", 0));
         String meanNegEntropy = node(
                 "ReduceMean",
                 List.of(memberNegEntropy),
                 "mean_member_neg_entropy",
-                intsAttr("axes", 2),
+                intsAttr("axes", memberAxis),
                 intAttr("keepdims", 0));
-        // JS = H(mean p) - mean H(p_i); rounding can make it a hair negative. [H, N, W] -> [N, H * W].
+        // JS = H(mean p) - mean H(p_i); rounding can make it a hair negative. -> [N, H * W].
         String js = node(
                 "Max",
                 List.of(node("Sub", List.of(meanNegEntropy, entropyOfMean), "js_raw"), constant("zero", new float[] {0f
                 })),
                 "js");
-        String perPicture = node(
-                "Reshape",
-                List.of(
-                        node("Transpose", List.of(js), "js_nyx", intsAttr("perm", 1, 0, 2)),
-                        longs("picture_flat", 0, -1)),
-                "js_flat");
+        String perPicture =
+                node("Reshape", List.of(toNhw.apply(js, "js_nhw"), longs("picture_flat", 0, -1)), "js_flat");
         NodeProto.Builder topK = NodeProto.newBuilder()
                 .setOpType("TopK")
                 .setName("top_js")
@@ -275,7 +361,222 @@ public final class LabellerOnnx {
         nodes.add(topK.build());
         nodes.add(plain(
                 "ReduceMean", List.of("top_js_values"), UNCERTAINTY, intsAttr("axes", 1), intAttr("keepdims", 0)));
+    }
 
+    /**
+     * The ensemble with 8-bit integer weights and activations, for CPUs whose integer GEMMs are
+     * several times their float ones (VNNI, AMX). Features are standardised at their own
+     * resolution, upsampled to every pixel and quantized with one scale; each layer is a
+     * MatMulIntegerToFloat (exact int32 accumulation) whose hidden outputs are quantized again
+     * with zero point 0, which is the ReLU. Each hidden unit is scaled to its largest activation
+     * over calibration pixels (the scale moves into the next layer's weights: ReLU commutes with
+     * positive scaling), so one activation scale fits every unit; weights get a scale per unit.
+     */
+    private ModelProto buildInt8(
+            Ensemble ensemble, List<Input> inputs, int height, int width, String producer, FeatureMaps calibration) {
+        List<PixelMlp> members = ensemble.members();
+        int e = members.size();
+        PixelMlp any = members.get(0);
+        int d = any.sizes[0];
+        float[] mean = ensemble.mean();
+        float[] std = ensemble.std();
+
+        // Calibration rows: evenly spaced pixels of the calibration pictures, standardised.
+        int plane = calibration.height() * calibration.width();
+        long total = (long) calibration.images() * plane;
+        int rows = (int) Math.min(total, CALIBRATION_PIXELS);
+        float[] act = new float[rows * d];
+        for (int r = 0; r < rows; r++) {
+            long pixel = r * total / rows;
+            int image = (int) (pixel / plane);
+            int inPlane = (int) (pixel % plane);
+            calibration.pixel(image, inPlane / calibration.width(), inPlane % calibration.width(), act, r * d);
+            for (int k = 0; k < d; k++) {
+                act[r * d + k] = (act[r * d + k] - mean[k]) / std[k];
+            }
+        }
+        float[] magnitudes = new float[act.length];
+        for (int i = 0; i < act.length; i++) {
+            magnitudes[i] = Math.abs(act[i]);
+        }
+        Arrays.sort(magnitudes);
+        float inputScale = Math.max(magnitudes[(int) ((magnitudes.length - 1) * INPUT_CLIP_QUANTILE)], 1e-3f) / 127;
+
+        // Features: standardised at native resolution (an affine map per channel commutes with
+        // bilinear upsampling), then to [N * H, W, channels] by two MatMuls per level.
+        List<String> levels = new ArrayList<>();
+        int offset = 0;
+        for (Input in : inputs) {
+            float[] scale = new float[in.channels()];
+            float[] shift = new float[in.channels()];
+            for (int ch = 0; ch < in.channels(); ch++) {
+                scale[ch] = 1 / std[offset + ch];
+                shift[ch] = -mean[offset + ch] / std[offset + ch];
+            }
+            offset += in.channels();
+            String n = in.name();
+            String standard = node(
+                    "Add",
+                    List.of(
+                            node(
+                                    "Mul",
+                                    List.of(n, constant(n + "_scale", scale, 1, in.channels(), 1, 1)),
+                                    n + "_scaled"),
+                            constant(n + "_shift", shift, 1, in.channels(), 1, 1)),
+                    n + "_standard");
+            String nhwc = node("Transpose", List.of(standard), n + "_nhwc", intsAttr("perm", 0, 2, 3, 1));
+            int h = height / in.stride();
+            int w = width / in.stride();
+            if (in.stride() == 1) {
+                levels.add(node(
+                        "Reshape", List.of(nhwc, longs(n + "_rows_shape", -1, width, in.channels())), n + "_rows"));
+                continue;
+            }
+            String flat = node(
+                    "Reshape", List.of(nhwc, longs(n + "_flat_shape", 0, h, (long) w * in.channels())), n + "_flat");
+            String alongY = node(
+                    "MatMul",
+                    List.of(constant(n + "_up_y", interpolation(in.stride(), h, height, true), height, h), flat),
+                    n + "_up_y_done");
+            String rowsOf =
+                    node("Reshape", List.of(alongY, longs(n + "_rows_shape", -1, w, in.channels())), n + "_row_major");
+            levels.add(node(
+                    "MatMul",
+                    List.of(constant(n + "_up_x", interpolation(in.stride(), w, width, true), width, w), rowsOf),
+                    n + "_rows"));
+        }
+        String features = node(
+                "Reshape",
+                List.of(
+                        levels.size() == 1 ? levels.get(0) : node("Concat", levels, "features", intAttr("axis", 2)),
+                        longs("pixel_rows", -1, d)),
+                "feature_rows");
+        String a = node(
+                "QuantizeLinear",
+                List.of(features, constant("x_scale", new float[] {inputScale}), uint8s("x_zero", (byte) 128)),
+                "features_q");
+        String aScale = "x_scale";
+        String aZero = "x_zero";
+
+        float[] inScale = null; // per input unit of the current layer, moved in from the layer before
+        for (int l = 0; l < any.layers(); l++) {
+            int in = any.sizes[l];
+            int out = any.sizes[l + 1];
+            boolean last = l == any.layers() - 1;
+            int inWidth = l == 0 ? d : e * in;
+            float[] weight = new float[inWidth * e * out];
+            float[] bias = new float[e * out];
+            for (int m = 0; m < e; m++) {
+                PixelMlp net = members.get(m);
+                for (int j = 0; j < out; j++) {
+                    double b = net.b[l][j];
+                    for (int k = 0; k < in; k++) {
+                        float wkj = net.w[l][k * out + j];
+                        if (l > 0) { // the BatchNorm after the previous layer's ReLU
+                            float bnScale =
+                                    net.gamma[l - 1][k] / (float) Math.sqrt(net.runVar[l - 1][k] + PixelMlp.BN_EPS);
+                            b += (double) (net.beta[l - 1][k] - bnScale * net.runMean[l - 1][k]) * wkj;
+                            wkj *= bnScale;
+                        }
+                        int row = l == 0 ? k : m * in + k;
+                        weight[row * e * out + m * out + j] = wkj;
+                    }
+                    bias[m * out + j] = (float) b;
+                }
+            }
+            // Calibrate on the float activations, then equalise: unit j's output divided by its
+            // largest value, the input units' scales multiplied in.
+            float[] z = new float[rows * e * out];
+            PixelMlp.affine(act, rows, inWidth, weight, bias, z, e * out);
+            float[] unitMax = new float[e * out];
+            if (!last) {
+                for (int i = 0; i < z.length; i++) {
+                    z[i] = Math.max(z[i], 0f);
+                    unitMax[i % (e * out)] = Math.max(unitMax[i % (e * out)], z[i]);
+                }
+            }
+            float[] quantScale = new float[e * out];
+            byte[] quantized = new byte[weight.length];
+            for (int j = 0; j < e * out; j++) {
+                float divide = last ? 1f : unitMax[j] > 0 ? unitMax[j] : 1f;
+                float largest = 0;
+                for (int row = 0; row < inWidth; row++) {
+                    float v = weight[row * e * out + j] * (inScale == null ? 1f : inScale[row]) / divide;
+                    weight[row * e * out + j] = v;
+                    largest = Math.max(largest, Math.abs(v));
+                }
+                bias[j] /= divide;
+                quantScale[j] = largest > 0 ? largest / WEIGHT_LEVELS : 1f;
+                for (int row = 0; row < inWidth; row++) {
+                    quantized[row * e * out + j] = (byte) Math.round(weight[row * e * out + j] / quantScale[j]);
+                }
+            }
+            String name = "layer" + (l + 1);
+            String product = node(
+                    "MatMulIntegerToFloat",
+                    List.of(
+                            a,
+                            int8s(name + "_w", quantized, inWidth, e * out),
+                            aScale,
+                            constant(name + "_w_scale", quantScale),
+                            aZero,
+                            int8s(name + "_w_zero", new byte[e * out], e * out),
+                            constant(name + "_b", bias)),
+                    last ? "logits" : name + "_float",
+                    MICROSOFT);
+            if (last) {
+                a = product;
+                break;
+            }
+            aScale = constant(name + "_scale", new float[] {1f / 255});
+            aZero = uint8s(name + "_zero", (byte) 0);
+            a = node("QuantizeLinear", List.of(product, aScale, aZero), name + "_q");
+            inScale = unitMax.clone();
+            for (int j = 0; j < inScale.length; j++) {
+                inScale[j] = inScale[j] > 0 ? inScale[j] : 1f;
+            }
+            act = z;
+        }
+
+        // Logits [N * H * W, E * classes] -> [N, E, classes, H * W]; softmax over the classes.
+        int classes = any.classes();
+        int pixels = height * width;
+        String logits = node(
+                "Reshape",
+                List.of(
+                        node(
+                                "Transpose",
+                                List.of(node(
+                                        "Reshape",
+                                        List.of(a, longs("logit_pictures", -1, pixels, (long) e * classes)),
+                                        "logits_n")),
+                                "logits_nch",
+                                intsAttr("perm", 0, 2, 1)),
+                        longs("member_classes", 0, e, classes, pixels)),
+                "member_logits");
+        String shifted = node(
+                "Sub",
+                List.of(
+                        logits,
+                        node("ReduceMax", List.of(logits), "logit_max", intsAttr("axes", 2), intAttr("keepdims", 1))),
+                "logits_shifted");
+        String exp = node("Exp", List.of(shifted), "logits_exp");
+        String p = node(
+                "Div",
+                List.of(
+                        exp,
+                        node("ReduceSum", List.of(exp, longs("softmax_axis", 2)), "exp_sum", intAttr("keepdims", 1))),
+                "member_probabilities");
+        tail(p, 1, (t, out) -> node("Reshape", List.of(t, longs(out + "_shape", 0, height, width)), out), pixels);
+        return model(
+                inputs,
+                height,
+                width,
+                producer,
+                "an ensemble of " + e + " per-pixel MLPs over generator features, 8-bit integer arithmetic");
+    }
+
+    private ModelProto model(List<Input> inputs, int height, int width, String producer, String what) {
         GraphProto.Builder graph =
                 GraphProto.newBuilder().setName("labeller").addAllNode(nodes).addAllInitializer(initializers);
         for (Input in : inputs) {
@@ -284,13 +585,17 @@ public final class LabellerOnnx {
         graph.addOutput(value(LABELS, "N", height, width));
         graph.addOutput(value(CONFIDENCE, "N", height, width));
         graph.addOutput(value(UNCERTAINTY, "N"));
-        return ModelProto.newBuilder()
+        ModelProto.Builder model = ModelProto.newBuilder()
                 .setIrVersion(8)
                 .setProducerName(producer)
-                .setDocString("genaug labeller: an ensemble of " + e + " per-pixel MLPs over generator features")
+                .setDocString("genaug labeller: " + what)
                 .setGraph(graph)
-                .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(17))
-                .build();
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(17));
+        if (nodes.stream().anyMatch(n -> n.getDomain().equals(MICROSOFT))) {
+            model.addOpsetImport(
+                    OperatorSetIdProto.newBuilder().setDomain(MICROSOFT).setVersion(1));
+        }
+        return model.build();
     }
 
     /**
@@ -319,6 +624,29 @@ public final class LabellerOnnx {
     private String node(String op, List<String> inputs, String output, AttributeProto... attributes) {
         nodes.add(plain(op, inputs, output, attributes));
         return output;
+    }
+
+    private String node(String op, List<String> inputs, String output, String domain) {
+        nodes.add(plain(op, inputs, output).toBuilder().setDomain(domain).build());
+        return output;
+    }
+
+    private String int8s(String name, byte[] values, long... dims) {
+        return bytes(name, TensorProto.DataType.INT8_VALUE, values, dims);
+    }
+
+    private String uint8s(String name, byte value) {
+        return bytes(name, TensorProto.DataType.UINT8_VALUE, new byte[] {value});
+    }
+
+    private String bytes(String name, int type, byte[] values, long... dims) {
+        TensorProto.Builder t =
+                TensorProto.newBuilder().setName(name).setDataType(type).setRawData(ByteString.copyFrom(values));
+        for (long dim : dims) {
+            t.addDims(dim);
+        }
+        initializers.add(t.build());
+        return name;
     }
 
     private static NodeProto plain(String op, List<String> inputs, String output, AttributeProto... attributes) {

@@ -8,6 +8,7 @@ import dev.genaug.api.labeller.v1.Annotation;
 import dev.genaug.api.labeller.v1.AnnotationRefinement;
 import dev.genaug.api.labeller.v1.LabelRequest;
 import dev.genaug.api.labeller.v1.LabelResponse;
+import dev.genaug.api.labeller.v1.LabellerArithmetic;
 import dev.genaug.api.labeller.v1.TrainRequest;
 import dev.genaug.api.model.v1.FeatureOutput;
 import dev.genaug.api.model.v1.ImageSpec;
@@ -129,6 +130,10 @@ public final class Labelling {
                 throw new InvalidArgumentException(
                         "hidden_sizes[" + i + "]", "must be in [1, " + MAX_HIDDEN + "], got " + width);
             }
+        }
+        if (request.getArithmetic() == LabellerArithmetic.UNRECOGNIZED) {
+            throw new InvalidArgumentException(
+                    "arithmetic", "unknown value " + request.getArithmeticValue() + "; FLOAT32 or INT8");
         }
         int classes = request.getClassNamesCount();
         if (classes < 2 || classes > 255) {
@@ -299,13 +304,16 @@ public final class Labelling {
                     listener.epoch(member, epoch, loss);
                 },
                 cancelled);
-        byte[] onnx = LabellerOnnx.export(ensemble, inputs, h, w, "genaug");
+        boolean int8 = request.getArithmetic() == LabellerArithmetic.LABELLER_ARITHMETIC_INT8;
+        byte[] onnx = int8
+                ? LabellerOnnx.exportInt8(ensemble, inputs, h, w, "genaug", maps)
+                : LabellerOnnx.export(ensemble, inputs, h, w, "genaug");
         float[] quantiles = referenceQuantiles(onnx, inputs, generator, cancelled);
         ModelManifest.Builder manifest = identity(generator, request.getClassNamesList(), inputs).toBuilder()
                 .setFormatVersion(1)
                 .setDescription("DatasetGAN-style labeller of '" + generator.name() + "': an ensemble of "
                         + ts.ensemble() + " per-pixel MLPs " + Arrays.toString(hidden) + " trained on " + n
-                        + " annotations (seed " + request.getSeed() + ")")
+                        + " annotations (seed " + request.getSeed() + ")" + (int8 ? ", 8-bit integer arithmetic" : ""))
                 .setImage(ImageSpec.newBuilder()
                         .setWidth(w)
                         .setHeight(h)
@@ -320,6 +328,8 @@ public final class Labelling {
                 .putMetrics("ensemble_size", ts.ensemble())
                 .putMetrics("parameters", ensemble.parameters())
                 .putMetrics("flops_per_image", LabellerOnnx.flopsPerImage(ensemble, inputs, h, w))
+                .putMetrics("int8", int8 ? 1 : 0)
+                .putMetrics("int8_ops_per_image", int8 ? LabellerOnnx.int8OpsPerImage(ensemble, h, w) : 0)
                 .putMetrics(
                         "final_training_loss", Arrays.stream(lastLoss).average().orElse(Double.NaN))
                 .putMetrics("generator_version", generator.version())

@@ -80,12 +80,7 @@ class LabellerOnnxTest {
     @Test
     void shouldMatchThePerPixelReferenceWhenRunByOnnxRuntime(@TempDir Path dir) throws Exception {
         List<LabellerOnnx.Input> inputs = FeatureSource.inputs(generator.manifest());
-        byte[] model = LabellerOnnx.export(ensemble, inputs, 64, 64, "test");
-        Path folder = dir.resolve("l");
-        Files.createDirectories(folder.resolve("1"));
-        Files.write(folder.resolve("1/model.onnx"), model);
-        Files.writeString(folder.resolve("config.pbtxt"), "name: \"l\"\nplatform: \"onnxruntime_onnx\"\n");
-        ResolvedModel labeller = ModelRepository.open(dir).resolve("l", "", "labeller");
+        ResolvedModel labeller = stage(dir, LabellerOnnx.export(ensemble, inputs, 64, 64, "test"));
 
         Map<String, FloatTensor> out = onnx.infer(
                 labeller,
@@ -118,6 +113,50 @@ class LabellerOnnxTest {
             most = Math.max(most, v);
         }
         assertThat(most).as("an ensemble of three disagrees somewhere").isGreaterThan(0);
+    }
+
+    @Test
+    void shouldAgreeWithTheFloatReferenceWhenExportedWithEightBitArithmetic(@TempDir Path dir) throws Exception {
+        List<LabellerOnnx.Input> inputs = FeatureSource.inputs(generator.manifest());
+        // Calibrated on the 4 training pictures, run on all 6.
+        byte[] model = LabellerOnnx.exportInt8(ensemble, inputs, 64, 64, "test", firstImages(maps, 4));
+        assertThat(new String(model, java.nio.charset.StandardCharsets.ISO_8859_1))
+                .contains("MatMulIntegerToFloat");
+        ResolvedModel labeller = stage(dir, model);
+
+        Map<String, FloatTensor> out = onnx.infer(
+                labeller,
+                maps.tensors(),
+                List.of(LabellerOnnx.LABELS, LabellerOnnx.CONFIDENCE, LabellerOnnx.UNCERTAINTY));
+        Ensemble.Labels expected = ensemble.label(maps);
+
+        assertThat(out.get(LabellerOnnx.LABELS).shape()).containsExactly(6, 64, 64);
+        assertThat(out.get(LabellerOnnx.CONFIDENCE).shape()).containsExactly(6, 64, 64);
+        assertThat(out.get(LabellerOnnx.UNCERTAINTY).shape()).containsExactly(6);
+        float[] labels = out.get(LabellerOnnx.LABELS).data();
+        float[] confidence = out.get(LabellerOnnx.CONFIDENCE).data();
+        int same = 0;
+        double confidenceError = 0;
+        for (int p = 0; p < labels.length; p++) {
+            same += labels[p] == expected.labels()[p] ? 1 : 0;
+            confidenceError += Math.abs(confidence[p] - expected.confidence()[p]);
+        }
+        assertThat((double) same / labels.length).as("label agreement").isGreaterThan(0.98);
+        assertThat(confidenceError / labels.length).as("mean confidence error").isLessThan(0.01);
+        float[] u = out.get(LabellerOnnx.UNCERTAINTY).data();
+        for (int i = 0; i < 6; i++) {
+            assertThat(u[i])
+                    .as("uncertainty of image %d", i)
+                    .isCloseTo(expected.uncertainty()[i], within(0.1f * expected.uncertainty()[i] + 1e-3f));
+        }
+    }
+
+    private static ResolvedModel stage(Path dir, byte[] model) throws java.io.IOException {
+        Path folder = dir.resolve("l");
+        Files.createDirectories(folder.resolve("1"));
+        Files.write(folder.resolve("1/model.onnx"), model);
+        Files.writeString(folder.resolve("config.pbtxt"), "name: \"l\"\nplatform: \"onnxruntime_onnx\"\n");
+        return ModelRepository.open(dir).resolve("l", "", "labeller");
     }
 
     @Test
