@@ -282,17 +282,12 @@ public final class LabellerOnnx {
             float[] weight = new float[e * out * in];
             float[] bias = new float[e * out];
             for (int m = 0; m < e; m++) {
-                PixelMlp net = members.get(m);
+                float[][] f = folded(members.get(m), l);
                 for (int j = 0; j < out; j++) {
-                    double b = net.b[l][j];
                     for (int k = 0; k < in; k++) {
-                        float scale = net.gamma[l - 1][k] / (float) Math.sqrt(net.runVar[l - 1][k] + PixelMlp.BN_EPS);
-                        float shift = net.beta[l - 1][k] - scale * net.runMean[l - 1][k];
-                        float wkj = net.w[l][k * out + j];
-                        weight[(m * out + j) * in + k] = scale * wkj;
-                        b += (double) shift * wkj;
+                        weight[(m * out + j) * in + k] = f[0][k * out + j];
                     }
-                    bias[m * out + j] = (float) b;
+                    bias[m * out + j] = f[1][j];
                 }
             }
             // [E, out, in] x [H, N, E, in, W] -> [H, N, E, out, W].
@@ -467,21 +462,13 @@ public final class LabellerOnnx {
             float[] weight = new float[inWidth * e * out];
             float[] bias = new float[e * out];
             for (int m = 0; m < e; m++) {
-                PixelMlp net = members.get(m);
+                float[][] f = folded(members.get(m), l);
                 for (int j = 0; j < out; j++) {
-                    double b = net.b[l][j];
                     for (int k = 0; k < in; k++) {
-                        float wkj = net.w[l][k * out + j];
-                        if (l > 0) { // the BatchNorm after the previous layer's ReLU
-                            float bnScale =
-                                    net.gamma[l - 1][k] / (float) Math.sqrt(net.runVar[l - 1][k] + PixelMlp.BN_EPS);
-                            b += (double) (net.beta[l - 1][k] - bnScale * net.runMean[l - 1][k]) * wkj;
-                            wkj *= bnScale;
-                        }
                         int row = l == 0 ? k : m * in + k;
-                        weight[row * e * out + m * out + j] = wkj;
+                        weight[row * e * out + m * out + j] = f[0][k * out + j];
                     }
-                    bias[m * out + j] = (float) b;
+                    bias[m * out + j] = f[1][j];
                 }
             }
             // Calibrate on the float activations, then equalise: unit j's output divided by its
@@ -596,6 +583,32 @@ public final class LabellerOnnx {
                     OperatorSetIdProto.newBuilder().setDomain(MICROSOFT).setVersion(1));
         }
         return model.build();
+    }
+
+    /**
+     * Layer l of a member as weights [in][out] and bias [out], with the BatchNorm that follows
+     * layer l - 1's ReLU (eval mode: an affine map) folded in; layer 0 as it is.
+     */
+    private static float[][] folded(PixelMlp net, int l) {
+        int in = net.sizes[l];
+        int out = net.sizes[l + 1];
+        if (l == 0) {
+            return new float[][] {net.w[0], net.b[0]};
+        }
+        float[] weight = new float[in * out];
+        float[] bias = new float[out];
+        for (int j = 0; j < out; j++) {
+            double b = net.b[l][j];
+            for (int k = 0; k < in; k++) {
+                float scale = net.gamma[l - 1][k] / (float) Math.sqrt(net.runVar[l - 1][k] + PixelMlp.BN_EPS);
+                float shift = net.beta[l - 1][k] - scale * net.runMean[l - 1][k];
+                float wkj = net.w[l][k * out + j];
+                weight[k * out + j] = scale * wkj;
+                b += (double) shift * wkj;
+            }
+            bias[j] = (float) b;
+        }
+        return new float[][] {weight, bias};
     }
 
     /**

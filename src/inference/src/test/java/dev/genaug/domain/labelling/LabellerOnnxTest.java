@@ -82,10 +82,7 @@ class LabellerOnnxTest {
         List<LabellerOnnx.Input> inputs = FeatureSource.inputs(generator.manifest());
         ResolvedModel labeller = stage(dir, LabellerOnnx.export(ensemble, inputs, 64, 64, "test"));
 
-        Map<String, FloatTensor> out = onnx.infer(
-                labeller,
-                maps.tensors(),
-                List.of(LabellerOnnx.LABELS, LabellerOnnx.CONFIDENCE, LabellerOnnx.UNCERTAINTY));
+        Map<String, FloatTensor> out = labelAll(labeller);
         Ensemble.Labels expected = ensemble.label(maps);
 
         assertThat(out.get(LabellerOnnx.LABELS).shape()).containsExactly(6, 64, 64);
@@ -124,10 +121,7 @@ class LabellerOnnxTest {
                 .contains("MatMulIntegerToFloat");
         ResolvedModel labeller = stage(dir, model);
 
-        Map<String, FloatTensor> out = onnx.infer(
-                labeller,
-                maps.tensors(),
-                List.of(LabellerOnnx.LABELS, LabellerOnnx.CONFIDENCE, LabellerOnnx.UNCERTAINTY));
+        Map<String, FloatTensor> out = labelAll(labeller);
         Ensemble.Labels expected = ensemble.label(maps);
 
         assertThat(out.get(LabellerOnnx.LABELS).shape()).containsExactly(6, 64, 64);
@@ -149,6 +143,13 @@ class LabellerOnnxTest {
                     .as("uncertainty of image %d", i)
                     .isCloseTo(expected.uncertainty()[i], within(0.1f * expected.uncertainty()[i] + 1e-3f));
         }
+    }
+
+    private static Map<String, FloatTensor> labelAll(ResolvedModel labeller) {
+        return onnx.infer(
+                labeller,
+                maps.tensors(),
+                List.of(LabellerOnnx.LABELS, LabellerOnnx.CONFIDENCE, LabellerOnnx.UNCERTAINTY));
     }
 
     private static ResolvedModel stage(Path dir, byte[] model) throws java.io.IOException {
