@@ -211,6 +211,7 @@ final class LabellerEvalCommand implements Callable<Integer> {
         out.put("mirrored_annotations", flip);
         out.put("ensemble", ensemble);
         out.put("refine_evaluations", refine);
+        out.put("int8", int8);
         out.put("seed", seed);
         if (json != null) {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), out);
