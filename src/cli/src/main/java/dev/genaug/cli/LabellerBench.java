@@ -149,13 +149,15 @@ final class LabellerBench implements Callable<Integer> {
             float[] z = prior(images, d, 5);
             List<LabellerOnnx.Input> inputs = FeatureSource.inputs(generator.manifest());
             FeatureMaps maps = FeatureSource.generate(onnx, generator, inputs, z, images);
+            // Pictures per run as a labelled job labels them.
+            int chunk = Labelling.LABEL_CHUNK;
             Map<String, FloatTensor> feeds = new LinkedHashMap<>();
-            maps.tensors().forEach((name, t) -> feeds.put(name, t.slice(0, 1)));
+            maps.tensors().forEach((name, t) -> feeds.put(name, t.slice(0, chunk)));
             double flops = labeller.manifest().getMetricsOrThrow("flops_per_image");
             BenchCommand.Stats label = BenchCommand.measure(
-                    1, seconds, () -> onnx.infer(labeller, feeds, List.of(LabellerOnnx.UNCERTAINTY)));
+                    chunk, seconds, () -> onnx.infer(labeller, feeds, List.of(LabellerOnnx.UNCERTAINTY)));
             BenchCommand.Stats int8Label = BenchCommand.measure(
-                    1, seconds, () -> onnx.infer(int8Labeller, feeds, List.of(LabellerOnnx.UNCERTAINTY)));
+                    chunk, seconds, () -> onnx.infer(int8Labeller, feeds, List.of(LabellerOnnx.UNCERTAINTY)));
             double labelGflops = label.imgPerSecond() * flops / 1e9;
             int m = 16384;
             int k = 512;

@@ -482,17 +482,18 @@ public final class LabellerOnnx {
                     unitMax[i % (e * out)] = Math.max(unitMax[i % (e * out)], z[i]);
                 }
             }
+            float[] divisor = new float[e * out];
             float[] quantScale = new float[e * out];
             byte[] quantized = new byte[weight.length];
             for (int j = 0; j < e * out; j++) {
-                float divide = last ? 1f : unitMax[j] > 0 ? unitMax[j] : 1f;
+                divisor[j] = last || unitMax[j] == 0 ? 1f : unitMax[j];
                 float largest = 0;
                 for (int row = 0; row < inWidth; row++) {
-                    float v = weight[row * e * out + j] * (inScale == null ? 1f : inScale[row]) / divide;
+                    float v = weight[row * e * out + j] * (inScale == null ? 1f : inScale[row]) / divisor[j];
                     weight[row * e * out + j] = v;
                     largest = Math.max(largest, Math.abs(v));
                 }
-                bias[j] /= divide;
+                bias[j] /= divisor[j];
                 quantScale[j] = largest > 0 ? largest / WEIGHT_LEVELS : 1f;
                 for (int row = 0; row < inWidth; row++) {
                     quantized[row * e * out + j] = (byte) Math.round(weight[row * e * out + j] / quantScale[j]);
@@ -518,10 +519,7 @@ public final class LabellerOnnx {
             aScale = constant(name + "_scale", new float[] {1f / 255});
             aZero = uint8s(name + "_zero", (byte) 0);
             a = node("QuantizeLinear", List.of(product, aScale, aZero), name + "_q");
-            inScale = unitMax.clone();
-            for (int j = 0; j < inScale.length; j++) {
-                inScale[j] = inScale[j] > 0 ? inScale[j] : 1f;
-            }
+            inScale = divisor;
             act = z;
         }
 
