@@ -53,6 +53,12 @@ final class LabellerBench implements Callable<Integer> {
     int ensemble;
 
     @Option(
+            names = "--hidden",
+            split = ",",
+            description = "Hidden layer widths of each member (default: the training default).")
+    List<Integer> hidden = List.of();
+
+    @Option(
             names = "--images",
             defaultValue = "64",
             description = "Pictures labelled per measurement (default ${DEFAULT-VALUE}).")
@@ -105,7 +111,8 @@ final class LabellerBench implements Callable<Integer> {
                     .setGenerator(ModelRef.newBuilder().setName("shapes-generator"))
                     .setLabellerName("bench-labeller")
                     .addAllClassNames(ShapesParts.CLASSES)
-                    .setEnsembleSize(ensemble);
+                    .setEnsembleSize(ensemble)
+                    .addAllHiddenSizes(hidden);
             for (long index : ShapesParts.balancedIndices(1, annotations)) {
                 ShapesParts.Sample s = ShapesParts.render(1, index);
                 request.addAnnotations(Annotation.newBuilder()
@@ -123,6 +130,7 @@ final class LabellerBench implements Callable<Integer> {
                     LocalProcesses.memoryMiB(ProcessHandle.current().pid(), "VmHWM"));
             out.put("annotations", annotations);
             out.put("ensemble", ensemble);
+            out.put("hidden", hidden);
             System.out.printf(
                     "training: %d annotations, ensemble %d: %.1f s, peak RSS %d MiB%n",
                     annotations, ensemble, trainSeconds, out.get("train_peak_rss_mb"));

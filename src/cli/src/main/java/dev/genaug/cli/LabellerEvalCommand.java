@@ -57,6 +57,13 @@ final class LabellerEvalCommand implements Callable<Integer> {
     @Option(names = "--ensemble", defaultValue = "10", description = "Members (default ${DEFAULT-VALUE}).")
     int ensemble;
 
+    @Option(
+            names = "--hidden",
+            split = ",",
+            defaultValue = "128,32",
+            description = "Hidden layer widths of each member (default ${DEFAULT-VALUE}, the training default).")
+    List<Integer> hidden;
+
     @Option(names = "--max-epochs", defaultValue = "100", description = "Epoch cap (default ${DEFAULT-VALUE}).")
     int maxEpochs;
 
@@ -210,6 +217,7 @@ final class LabellerEvalCommand implements Callable<Integer> {
         out.put("balanced_annotations", balanced);
         out.put("mirrored_annotations", flip);
         out.put("ensemble", ensemble);
+        out.put("hidden", hidden);
         out.put("refine_evaluations", refine);
         out.put("int8", int8);
         out.put("seed", seed);
@@ -240,7 +248,14 @@ final class LabellerEvalCommand implements Callable<Integer> {
             String prefix) {
         long t0 = System.nanoTime();
         LabellerTrainer.Settings settings = new LabellerTrainer.Settings(
-                ensemble, new int[] {128, 32}, maxEpochs, patience, seed, 64, 1e-3f, cores);
+                ensemble,
+                hidden.stream().mapToInt(Integer::intValue).toArray(),
+                maxEpochs,
+                patience,
+                seed,
+                64,
+                1e-3f,
+                cores);
         int[] epochs = new int[ensemble];
         Ensemble e = LabellerTrainer.train(
                 train.maps, train.masks, classes, settings, (m, epoch, loss) -> epochs[m] = epoch + 1, () -> false);
