@@ -186,12 +186,16 @@ class LabellerTrainingTest {
 
     @Test
     void shouldRegisterAnIntegerLabellerThatAgreesWithItsFloatTwinWhenAskedForInt8() throws Exception {
-        List<TrainProgress> progress = new ArrayList<>();
-        labeller.train(fromRenders("twin-float", 3, 2, 2).build()).forEachRemaining(progress::add);
+        List<TrainProgress> asFloat = new ArrayList<>();
+        labeller.train(fromRenders("twin-float", 3, 2, 2).build()).forEachRemaining(asFloat::add);
+        List<TrainProgress> asInt8 = new ArrayList<>();
         labeller.train(fromRenders("twin-int8", 3, 2, 2)
                         .setArithmetic(LabellerArithmetic.LABELLER_ARITHMETIC_INT8)
                         .build())
-                .forEachRemaining(progress::add);
+                .forEachRemaining(asInt8::add);
+        // The arithmetic changes the export only: the same epochs with the same losses.
+        assertThat(asInt8.getLast().getLabeller().getName()).isEqualTo("twin-int8");
+        assertThat(asInt8.subList(0, asInt8.size() - 1)).isEqualTo(asFloat.subList(0, asFloat.size() - 1));
 
         ModelRepository models = ModelRepository.open(repository);
         ResolvedModel int8 = models.resolve("twin-int8", "", "labeller");

@@ -146,23 +146,13 @@ public final class LabellerOnnx {
     }
 
     private byte[] probeModel(String name, int k) {
-        GraphProto graph = GraphProto.newBuilder()
+        GraphProto.Builder graph = GraphProto.newBuilder()
                 .setName(name)
                 .addAllNode(nodes)
                 .addAllInitializer(initializers)
                 .addInput(value("x", "N", k))
-                .addOutput(value("y", "N", k))
-                .build();
-        ModelProto.Builder model = ModelProto.newBuilder()
-                .setIrVersion(8)
-                .setProducerName("genaug")
-                .setGraph(graph)
-                .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(17));
-        if (nodes.stream().anyMatch(n -> n.getDomain().equals(MICROSOFT))) {
-            model.addOpsetImport(
-                    OperatorSetIdProto.newBuilder().setDomain(MICROSOFT).setVersion(1));
-        }
-        return model.build().toByteArray();
+                .addOutput(value("y", "N", k));
+        return model(graph, "genaug", "genaug GEMM probe").toByteArray();
     }
 
     private ModelProto build(Ensemble ensemble, List<Input> inputs, int height, int width, String producer) {
@@ -376,20 +366,8 @@ public final class LabellerOnnx {
         float[] mean = ensemble.mean();
         float[] std = ensemble.std();
 
-        // Calibration rows: evenly spaced pixels of the calibration pictures, standardised.
-        int plane = calibration.height() * calibration.width();
-        long total = (long) calibration.images() * plane;
-        int rows = (int) Math.min(total, CALIBRATION_PIXELS);
-        float[] act = new float[rows * d];
-        for (int r = 0; r < rows; r++) {
-            long pixel = r * total / rows;
-            int image = (int) (pixel / plane);
-            int inPlane = (int) (pixel % plane);
-            calibration.pixel(image, inPlane / calibration.width(), inPlane % calibration.width(), act, r * d);
-            for (int k = 0; k < d; k++) {
-                act[r * d + k] = (act[r * d + k] - mean[k]) / std[k];
-            }
-        }
+        float[] act = calibrationRows(calibration, mean, std);
+        int rows = act.length / d;
         float[] magnitudes = new float[act.length];
         for (int i = 0; i < act.length; i++) {
             magnitudes[i] = Math.abs(act[i]);
@@ -397,55 +375,7 @@ public final class LabellerOnnx {
         Arrays.sort(magnitudes);
         float inputScale = Math.max(magnitudes[(int) ((magnitudes.length - 1) * INPUT_CLIP_QUANTILE)], 1e-3f) / 127;
 
-        // Features: standardised at native resolution (an affine map per channel commutes with
-        // bilinear upsampling), then to [N * H, W, channels] by two MatMuls per level.
-        List<String> levels = new ArrayList<>();
-        int offset = 0;
-        for (Input in : inputs) {
-            float[] scale = new float[in.channels()];
-            float[] shift = new float[in.channels()];
-            for (int ch = 0; ch < in.channels(); ch++) {
-                scale[ch] = 1 / std[offset + ch];
-                shift[ch] = -mean[offset + ch] / std[offset + ch];
-            }
-            offset += in.channels();
-            String n = in.name();
-            String standard = node(
-                    "Add",
-                    List.of(
-                            node(
-                                    "Mul",
-                                    List.of(n, constant(n + "_scale", scale, 1, in.channels(), 1, 1)),
-                                    n + "_scaled"),
-                            constant(n + "_shift", shift, 1, in.channels(), 1, 1)),
-                    n + "_standard");
-            String nhwc = node("Transpose", List.of(standard), n + "_nhwc", intsAttr("perm", 0, 2, 3, 1));
-            int h = height / in.stride();
-            int w = width / in.stride();
-            if (in.stride() == 1) {
-                levels.add(node(
-                        "Reshape", List.of(nhwc, longs(n + "_rows_shape", -1, width, in.channels())), n + "_rows"));
-                continue;
-            }
-            String flat = node(
-                    "Reshape", List.of(nhwc, longs(n + "_flat_shape", 0, h, (long) w * in.channels())), n + "_flat");
-            String alongY = node(
-                    "MatMul",
-                    List.of(constant(n + "_up_y", interpolation(in.stride(), h, height, true), height, h), flat),
-                    n + "_up_y_done");
-            String rowsOf =
-                    node("Reshape", List.of(alongY, longs(n + "_rows_shape", -1, w, in.channels())), n + "_row_major");
-            levels.add(node(
-                    "MatMul",
-                    List.of(constant(n + "_up_x", interpolation(in.stride(), w, width, true), width, w), rowsOf),
-                    n + "_rows"));
-        }
-        String features = node(
-                "Reshape",
-                List.of(
-                        levels.size() == 1 ? levels.get(0) : node("Concat", levels, "features", intAttr("axis", 2)),
-                        longs("pixel_rows", -1, d)),
-                "feature_rows");
+        String features = pixelFeatures(inputs, mean, std, height, width);
         String a = node(
                 "QuantizeLinear",
                 List.of(features, constant("x_scale", new float[] {inputScale}), uint8s("x_zero", (byte) 128)),
@@ -561,6 +491,80 @@ public final class LabellerOnnx {
                 "an ensemble of " + e + " per-pixel MLPs over generator features, 8-bit integer arithmetic");
     }
 
+    /** Evenly spaced pixels of the calibration pictures, standardised: [rows][features]. */
+    private static float[] calibrationRows(FeatureMaps calibration, float[] mean, float[] std) {
+        int d = mean.length;
+        int plane = calibration.height() * calibration.width();
+        long total = (long) calibration.images() * plane;
+        int rows = (int) Math.min(total, CALIBRATION_PIXELS);
+        float[] act = new float[rows * d];
+        for (int r = 0; r < rows; r++) {
+            long pixel = r * total / rows;
+            int image = (int) (pixel / plane);
+            int inPlane = (int) (pixel % plane);
+            calibration.pixel(image, inPlane / calibration.width(), inPlane % calibration.width(), act, r * d);
+            for (int k = 0; k < d; k++) {
+                act[r * d + k] = (act[r * d + k] - mean[k]) / std[k];
+            }
+        }
+        return act;
+    }
+
+    /**
+     * The graph's per-pixel features, [N * H * W, features]: each level standardised at its own
+     * resolution (an affine map per channel commutes with bilinear upsampling), then brought to
+     * [N * H, W, channels] by two MatMuls.
+     */
+    private String pixelFeatures(List<Input> inputs, float[] mean, float[] std, int height, int width) {
+        List<String> levels = new ArrayList<>();
+        int offset = 0;
+        for (Input in : inputs) {
+            float[] scale = new float[in.channels()];
+            float[] shift = new float[in.channels()];
+            for (int ch = 0; ch < in.channels(); ch++) {
+                scale[ch] = 1 / std[offset + ch];
+                shift[ch] = -mean[offset + ch] / std[offset + ch];
+            }
+            offset += in.channels();
+            String n = in.name();
+            String standard = node(
+                    "Add",
+                    List.of(
+                            node(
+                                    "Mul",
+                                    List.of(n, constant(n + "_scale", scale, 1, in.channels(), 1, 1)),
+                                    n + "_scaled"),
+                            constant(n + "_shift", shift, 1, in.channels(), 1, 1)),
+                    n + "_standard");
+            String nhwc = node("Transpose", List.of(standard), n + "_nhwc", intsAttr("perm", 0, 2, 3, 1));
+            int h = height / in.stride();
+            int w = width / in.stride();
+            if (in.stride() == 1) {
+                levels.add(node(
+                        "Reshape", List.of(nhwc, longs(n + "_rows_shape", -1, width, in.channels())), n + "_rows"));
+                continue;
+            }
+            String flat = node(
+                    "Reshape", List.of(nhwc, longs(n + "_flat_shape", 0, h, (long) w * in.channels())), n + "_flat");
+            String alongY = node(
+                    "MatMul",
+                    List.of(constant(n + "_up_y", interpolation(in.stride(), h, height, true), height, h), flat),
+                    n + "_up_y_done");
+            String rowsOf =
+                    node("Reshape", List.of(alongY, longs(n + "_rows_shape", -1, w, in.channels())), n + "_row_major");
+            levels.add(node(
+                    "MatMul",
+                    List.of(constant(n + "_up_x", interpolation(in.stride(), w, width, true), width, w), rowsOf),
+                    n + "_rows"));
+        }
+        return node(
+                "Reshape",
+                List.of(
+                        levels.size() == 1 ? levels.get(0) : node("Concat", levels, "features", intAttr("axis", 2)),
+                        longs("pixel_rows", -1, mean.length)),
+                "feature_rows");
+    }
+
     private ModelProto model(List<Input> inputs, int height, int width, String producer, String what) {
         GraphProto.Builder graph =
                 GraphProto.newBuilder().setName("labeller").addAllNode(nodes).addAllInitializer(initializers);
@@ -570,10 +574,15 @@ public final class LabellerOnnx {
         graph.addOutput(value(LABELS, "N", height, width));
         graph.addOutput(value(CONFIDENCE, "N", height, width));
         graph.addOutput(value(UNCERTAINTY, "N"));
+        return model(graph, producer, "genaug labeller: " + what);
+    }
+
+    /** The model around a graph: opset 17, and the contrib domain when a node of it is used. */
+    private ModelProto model(GraphProto.Builder graph, String producer, String doc) {
         ModelProto.Builder model = ModelProto.newBuilder()
                 .setIrVersion(8)
                 .setProducerName(producer)
-                .setDocString("genaug labeller: " + what)
+                .setDocString(doc)
                 .setGraph(graph)
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(17));
         if (nodes.stream().anyMatch(n -> n.getDomain().equals(MICROSOFT))) {
