@@ -87,8 +87,9 @@ final class LabellerTrainCommand implements Callable<Integer> {
     int threads;
 
     @Option(
-            names = "--repository",
-            description = "Model repository to register in (default: deploy/model-repository of this checkout).")
+            names = {"--models", "--repository"},
+            description = "Model repository to register in, as generate and up take it (default:"
+                    + " deploy/model-repository of this checkout).")
     Path repositoryRoot;
 
     @Override

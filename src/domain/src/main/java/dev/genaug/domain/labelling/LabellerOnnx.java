@@ -24,9 +24,10 @@ import java.util.function.BinaryOperator;
  * <p>The first layer uses the exact shortcut of the brief: bilinear upsampling is linear with
  * weights summing to one, so W.up(f) + b = up(W.f) + b. Each level's features go through a 1x1
  * convolution holding the first layer of every member at the level's own resolution, and only the
- * (E x hidden)-channel results are upsampled and summed. The input scaling and each BatchNorm (eval
- * mode: an affine map) are folded into the neighbouring weights; later layers are grouped 1x1
- * convolutions, one group per member.
+ * (E x hidden)-channel results are upsampled and summed; a level with fewer channels than that
+ * upsampling costs per output value is upsampled first instead, as the image needs none. The input
+ * scaling and each BatchNorm (eval mode: an affine map) are folded into the neighbouring weights;
+ * later layers are batched MatMuls, one GEMM per member and image row.
  */
 public final class LabellerOnnx {
     public static final String LABELS = "labels";
@@ -67,13 +68,30 @@ public final class LabellerOnnx {
                 .toByteArray();
     }
 
-    /** FLOPs (multiply-adds x 2) of the exported graph's convolutions for one picture. */
+    /**
+     * FLOPs (multiply-adds x 2) of the ensemble's layers for one picture with the shortcut on every
+     * level: the least arithmetic an exact evaluation does, and the figure labelling throughput
+     * is reported in.
+     */
     public static double flopsPerImage(Ensemble ensemble, List<Input> inputs, int height, int width) {
+        return flops(ensemble, inputs, height, width, false);
+    }
+
+    /**
+     * FLOPs of the same layers as the exported float graph runs them: levels it upsamples first
+     * ({@link #fullResolutionFirst}) go through layer 1 at full resolution.
+     */
+    public static double exportedFlopsPerImage(Ensemble ensemble, List<Input> inputs, int height, int width) {
+        return flops(ensemble, inputs, height, width, true);
+    }
+
+    private static double flops(Ensemble ensemble, List<Input> inputs, int height, int width, boolean asExported) {
         PixelMlp first = ensemble.members().get(0);
         int e = ensemble.size();
         double macs = 0;
         for (Input in : inputs) {
-            macs += (double) (height / in.stride()) * (width / in.stride()) * in.channels() * e * first.sizes[1];
+            int stride = asExported && fullResolutionFirst(in, height, width) ? 1 : in.stride();
+            macs += (double) (height / stride) * (width / stride) * in.channels() * e * first.sizes[1];
         }
         for (int l = 1; l < first.layers(); l++) {
             macs += (double) height * width * e * first.sizes[l] * first.sizes[l + 1];
@@ -185,34 +203,29 @@ public final class LabellerOnnx {
 
         // Layer 1 is built in the layout [y, N, channel, x]: there the upsampling of every coarse
         // level is two GEMMs (along x per level, then along y for all levels at once, which also
-        // sums them), so the full-resolution tensor of E x hidden channels is written once.
+        // sums them), so the full-resolution tensor of E x hidden channels is written once. Levels
+        // with few channels are upsampled before layer 1 instead (fullResolutionFirst) and join
+        // the image in one full-resolution product.
         List<String> coarse = new ArrayList<>();
         List<Integer> coarseRows = new ArrayList<>();
         List<Integer> coarseStrides = new ArrayList<>();
         List<String> fine = new ArrayList<>();
+        List<float[]> fineWeights = new ArrayList<>();
+        int fineChannels = 0;
         boolean biasPlaced = false;
         int offset = 0;
         for (Input in : inputs) {
-            float[] weight = new float[c * in.channels()];
-            for (int m = 0; m < e; m++) {
-                for (int j = 0; j < hidden; j++) {
-                    for (int ch = 0; ch < in.channels(); ch++) {
-                        weight[(m * hidden + j) * in.channels() + ch] = folded[m][(offset + ch) * hidden + j];
-                    }
-                }
-            }
-            offset += in.channels();
-            if (in.stride() == 1) {
-                // [N, ch, H, W] -> [H, N, ch, W], then [c, ch] x that -> [H, N, c, W].
-                String t = node("Transpose", List.of(in.name()), in.name() + "_yncx", intsAttr("perm", 2, 0, 1, 3));
-                fine.add(node(
-                        "MatMul",
-                        List.of(constant(in.name() + "_w1", weight, c, in.channels()), t),
-                        in.name() + "_layer1"));
-                continue;
-            }
             int h = height / in.stride();
             int w = width / in.stride();
+            if (fullResolutionFirst(in, height, width)) {
+                fine.add(atFullResolution(in, height, width));
+                fineWeights.add(firstLayer(folded, hidden, offset, in.channels()));
+                fineChannels += in.channels();
+                offset += in.channels();
+                continue;
+            }
+            float[] weight = firstLayer(folded, hidden, offset, in.channels());
+            offset += in.channels();
             List<String> convInputs =
                     new ArrayList<>(List.of(in.name(), constant(in.name() + "_w1", weight, c, in.channels(), 1, 1)));
             if (!biasPlaced) {
@@ -231,7 +244,21 @@ public final class LabellerOnnx {
             coarseRows.add(h);
             coarseStrides.add(in.stride());
         }
-        String fineSum = fine.isEmpty() ? null : fine.size() == 1 ? fine.get(0) : node("Sum", fine, "fine_sum");
+        String fineSum = null;
+        if (!fine.isEmpty()) {
+            // [c, K] x [H, N, K, W] -> [H, N, c, W], K the fine levels' channels side by side.
+            float[] weight = new float[c * fineChannels];
+            int at = 0;
+            for (float[] part : fineWeights) {
+                int channels = part.length / c;
+                for (int o = 0; o < c; o++) {
+                    System.arraycopy(part, o * channels, weight, o * fineChannels + at, channels);
+                }
+                at += channels;
+            }
+            String stacked = fine.size() == 1 ? fine.get(0) : node("Concat", fine, "fine_inputs", intAttr("axis", 2));
+            fineSum = node("MatMul", List.of(constant("fine_w1", weight, c, fineChannels), stacked), "fine_layer1");
+        }
         if (!biasPlaced) {
             fineSum = node("Add", List.of(fineSum, constant("b1", bias1, 1, 1, c, 1)), "fine_biased");
         }
@@ -291,6 +318,52 @@ public final class LabellerOnnx {
         tail(p, 2, (t, out) -> node("Transpose", List.of(t), out, intsAttr("perm", 1, 0, 2)), height * width);
         return model(
                 inputs, height, width, producer, "an ensemble of " + e + " per-pixel MLPs over generator features");
+    }
+
+    /**
+     * Whether the float graph upsamples this level's features before layer 1 rather than its
+     * layer-1 output after. Upsampling the E x hidden outputs by the separable GEMMs costs about
+     * h + w / stride multiply-adds per output value; upsampling the inputs first costs one per
+     * input channel in the full-resolution product (the input's own upsampling is negligible). The
+     * stride-1 image is always at full resolution. Both are exact: the choice is speed only.
+     */
+    static boolean fullResolutionFirst(Input in, int height, int width) {
+        return in.stride() == 1 || in.channels() < height / in.stride() + width / in.stride() / in.stride();
+    }
+
+    /** A level as [H, N, channels, W], bilinearly upsampled where its stride is above 1. */
+    private String atFullResolution(Input in, int height, int width) {
+        String n = in.name();
+        if (in.stride() == 1) {
+            return node("Transpose", List.of(n), n + "_yncx", intsAttr("perm", 2, 0, 1, 3));
+        }
+        int h = height / in.stride();
+        int w = width / in.stride();
+        // [N, ch, h, w] x [w, W] -> [N, ch, h, W] -> [h, N * ch * W]; [H, h] x that -> [H, N * ch * W].
+        String alongX = node(
+                "MatMul",
+                List.of(n, constant(n + "_in_up_x", interpolation(in.stride(), w, width, false), w, width)),
+                n + "_in_up_x_done");
+        String rows = node("Transpose", List.of(alongX), n + "_in_yncx", intsAttr("perm", 2, 0, 1, 3));
+        String flat = node("Reshape", List.of(rows, longs(n + "_in_rows", h, -1)), n + "_in_flat");
+        String alongY = node(
+                "MatMul",
+                List.of(constant(n + "_in_up_y", interpolation(in.stride(), h, height, true), height, h), flat),
+                n + "_in_up_y_done");
+        return node("Reshape", List.of(alongY, longs(n + "_in_shape", height, -1, in.channels(), width)), n + "_yncx");
+    }
+
+    /** Layer 1's weights for features [offset, offset + channels), every member: [E * hidden, channels]. */
+    private static float[] firstLayer(float[][] folded, int hidden, int offset, int channels) {
+        float[] weight = new float[folded.length * hidden * channels];
+        for (int m = 0; m < folded.length; m++) {
+            for (int j = 0; j < hidden; j++) {
+                for (int ch = 0; ch < channels; ch++) {
+                    weight[(m * hidden + j) * channels + ch] = folded[m][(offset + ch) * hidden + j];
+                }
+            }
+        }
+        return weight;
     }
 
     /**

@@ -328,6 +328,8 @@ public final class Labelling {
                 .putMetrics("ensemble_size", ts.ensemble())
                 .putMetrics("parameters", ensemble.parameters())
                 .putMetrics("flops_per_image", LabellerOnnx.flopsPerImage(ensemble, inputs, h, w))
+                .putMetrics(
+                        "graph_flops_per_image", int8 ? 0 : LabellerOnnx.exportedFlopsPerImage(ensemble, inputs, h, w))
                 .putMetrics("int8", int8 ? 1 : 0)
                 .putMetrics("int8_ops_per_image", int8 ? LabellerOnnx.int8OpsPerImage(ensemble, h, w) : 0)
                 .putMetrics(
