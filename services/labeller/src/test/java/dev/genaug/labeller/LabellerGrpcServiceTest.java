@@ -103,6 +103,13 @@ class LabellerGrpcServiceTest {
         Status arithmetic = train(train().setArithmeticValue(7).build());
         assertThat(arithmetic.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(arithmetic.getDescription()).startsWith("arithmetic").contains("7");
+        for (float tau : new float[] {-0.1f, 2.5f, Float.NaN}) {
+            Status correction = train(train().setClassPriorCorrection(tau).build());
+            assertThat(correction.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(correction.getDescription())
+                    .startsWith("class_prior_correction")
+                    .contains(Float.toString(tau));
+        }
     }
 
     @Test

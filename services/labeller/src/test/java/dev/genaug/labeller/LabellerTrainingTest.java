@@ -177,11 +177,18 @@ class LabellerTrainingTest {
                 .getStatus();
         assertThat(tooMany.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
 
-        // Training again adds version 2 beside version 1.
+        // Training again adds version 2 beside version 1; each records its class-prior correction.
         List<TrainProgress> again = new ArrayList<>();
-        labeller.train(fromRenders("parts", 2, 1, 1).build()).forEachRemaining(again::add);
+        labeller.train(fromRenders("parts", 2, 1, 1).setClassPriorCorrection(0f).build())
+                .forEachRemaining(again::add);
         assertThat(again.getLast().getLabeller().getVersion()).isEqualTo("2");
         assertThat(repository.resolve("parts/1/model.onnx")).isRegularFile();
+        ModelRepository models = ModelRepository.open(repository);
+        assertThat(models.resolve("parts", "1", "labeller").manifest().getMetricsOrThrow("class_prior_correction"))
+                .as("unset: the default")
+                .isEqualTo(Labelling.DEFAULT_CLASS_PRIOR_CORRECTION);
+        assertThat(models.resolve("parts", "2", "labeller").manifest().getMetricsOrThrow("class_prior_correction"))
+                .isZero();
     }
 
     @Test

@@ -70,6 +70,13 @@ final class LabellerEvalCommand implements Callable<Integer> {
     @Option(names = "--patience", defaultValue = "50", description = "Early-stop patience in mini-batches.")
     int patience;
 
+    @Option(
+            names = "--prior-correction",
+            defaultValue = "0.5",
+            description = "Class-prior correction tau of every labeller and baseline, as training applies it;"
+                    + " 0 turns it off (default ${DEFAULT-VALUE}, the training default).")
+    double priorCorrection;
+
     @Option(names = "--seed", defaultValue = "0", description = "Training seed (default ${DEFAULT-VALUE}).")
     long seed;
 
@@ -220,6 +227,7 @@ final class LabellerEvalCommand implements Callable<Integer> {
         out.put("hidden", hidden);
         out.put("refine_evaluations", refine);
         out.put("int8", int8);
+        out.put("prior_correction", priorCorrection);
         out.put("seed", seed);
         if (json != null) {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), out);
@@ -258,7 +266,13 @@ final class LabellerEvalCommand implements Callable<Integer> {
                 cores);
         int[] epochs = new int[ensemble];
         Ensemble e = LabellerTrainer.train(
-                train.maps, train.masks, classes, settings, (m, epoch, loss) -> epochs[m] = epoch + 1, () -> false);
+                        train.maps,
+                        train.masks,
+                        classes,
+                        settings,
+                        (m, epoch, loss) -> epochs[m] = epoch + 1,
+                        () -> false)
+                .withClassPriorCorrection(train.masks, priorCorrection);
         double seconds = (System.nanoTime() - t0) / 1e9;
         row.put(prefix + "train_s", seconds);
         row.put(prefix + "epochs", epochs);

@@ -80,6 +80,12 @@ final class LabellerTrainCommand implements Callable<Integer> {
                     + " times faster on CPUs with VNNI or AMX, labels within a fraction of a point of float's.")
     boolean int8;
 
+    @Option(
+            names = "--prior-correction",
+            description = "Class-prior correction tau (class_prior_correction): logits of class c moved by"
+                    + " -tau ln(its share of the annotated pixels); 0 turns it off (default 0.5).")
+    Float priorCorrection;
+
     @Option(names = "--seed", defaultValue = "0", description = "Training seed (default ${DEFAULT-VALUE}).")
     long seed;
 
@@ -109,6 +115,9 @@ final class LabellerTrainCommand implements Callable<Integer> {
                                 ? LabellerArithmetic.LABELLER_ARITHMETIC_INT8
                                 : LabellerArithmetic.LABELLER_ARITHMETIC_FLOAT32)
                 .setSeed(seed);
+        if (priorCorrection != null) {
+            request.setClassPriorCorrection(priorCorrection);
+        }
         long[] indices = balanced
                 ? ShapesParts.balancedIndices(1, renders)
                 : java.util.stream.LongStream.range(0, renders).toArray();

@@ -33,6 +33,36 @@ public final class Ensemble {
         return std;
     }
 
+    /**
+     * This ensemble with every member's logit of class c moved by -tau ln(share of c among the
+     * labelled pixels): logit adjustment (Menon et al., 2021), which undoes the class prior the
+     * annotations taught, so that parts drawn on few pixels are not drowned by the background
+     * and the large parts. A class absent from the labels is not moved: nothing supports
+     * favouring it. tau 0 returns this ensemble.
+     *
+     * @param labels class ids of the annotated pixels; values >= classes() are not counted
+     */
+    public Ensemble withClassPriorCorrection(byte[] labels, double tau) {
+        if (tau == 0) {
+            return this;
+        }
+        int classes = classes();
+        long[] count = new long[classes];
+        long total = 0;
+        for (byte label : labels) {
+            int c = label & 0xff;
+            if (c < classes) {
+                count[c]++;
+                total++;
+            }
+        }
+        float[] shift = new float[classes];
+        for (int c = 0; c < classes; c++) {
+            shift[c] = count[c] == 0 ? 0f : (float) (-tau * Math.log((double) count[c] / total));
+        }
+        return new Ensemble(members.stream().map(m -> m.withLogitShift(shift)).toList(), mean, std);
+    }
+
     public int size() {
         return members.size();
     }

@@ -59,6 +59,10 @@ public final class Labelling {
     public static final int MAX_REFINE_EVALUATIONS = 2000;
 
     public static final int MAX_HIDDEN = 4096;
+    /** TrainRequest.class_prior_correction when unset (docs/labelling.md has the measurements). */
+    public static final double DEFAULT_CLASS_PRIOR_CORRECTION = 0.5;
+    /** Largest accepted class_prior_correction. */
+    public static final float MAX_CLASS_PRIOR_CORRECTION = 2f;
 
     /**
      * Prior samples the uncertainty quantiles of a new labeller are measured on. The share a job
@@ -134,6 +138,13 @@ public final class Labelling {
         if (request.getArithmetic() == LabellerArithmetic.UNRECOGNIZED) {
             throw new InvalidArgumentException(
                     "arithmetic", "unknown value " + request.getArithmeticValue() + "; FLOAT32 or INT8");
+        }
+        if (request.hasClassPriorCorrection()) {
+            float tau = request.getClassPriorCorrection();
+            if (!(tau >= 0 && tau <= MAX_CLASS_PRIOR_CORRECTION)) {
+                throw new InvalidArgumentException(
+                        "class_prior_correction", "must be in [0, " + MAX_CLASS_PRIOR_CORRECTION + "], got " + tau);
+            }
         }
         int classes = request.getClassNamesCount();
         if (classes < 2 || classes > 255) {
@@ -294,16 +305,19 @@ public final class Labelling {
                 1e-3f,
                 settings.threads());
         double[] lastLoss = new double[ts.ensemble()];
+        double tau =
+                request.hasClassPriorCorrection() ? request.getClassPriorCorrection() : DEFAULT_CLASS_PRIOR_CORRECTION;
         Ensemble ensemble = LabellerTrainer.train(
-                maps,
-                labels,
-                classes,
-                ts,
-                (member, epoch, loss) -> {
-                    lastLoss[member] = loss;
-                    listener.epoch(member, epoch, loss);
-                },
-                cancelled);
+                        maps,
+                        labels,
+                        classes,
+                        ts,
+                        (member, epoch, loss) -> {
+                            lastLoss[member] = loss;
+                            listener.epoch(member, epoch, loss);
+                        },
+                        cancelled)
+                .withClassPriorCorrection(labels, tau);
         boolean int8 = request.getArithmetic() == LabellerArithmetic.LABELLER_ARITHMETIC_INT8;
         byte[] onnx = int8
                 ? LabellerOnnx.exportInt8(ensemble, inputs, h, w, "genaug", maps)
@@ -330,6 +344,7 @@ public final class Labelling {
                 .putMetrics("flops_per_image", LabellerOnnx.flopsPerImage(ensemble, inputs, h, w))
                 .putMetrics(
                         "graph_flops_per_image", int8 ? 0 : LabellerOnnx.exportedFlopsPerImage(ensemble, inputs, h, w))
+                .putMetrics("class_prior_correction", tau)
                 .putMetrics("int8", int8 ? 1 : 0)
                 .putMetrics("int8_ops_per_image", int8 ? LabellerOnnx.int8OpsPerImage(ensemble, h, w) : 0)
                 .putMetrics(

@@ -59,6 +59,33 @@ final class PixelMlp {
         }
     }
 
+    /** A copy for inference whose class logits are moved by {@code shift} (one value per class). */
+    PixelMlp withLogitShift(float[] shift) {
+        return new PixelMlp(this, shift);
+    }
+
+    private PixelMlp(PixelMlp trained, float[] shift) {
+        sizes = trained.sizes.clone();
+        w = deepCopy(trained.w);
+        b = deepCopy(trained.b);
+        gamma = deepCopy(trained.gamma);
+        beta = deepCopy(trained.beta);
+        runMean = deepCopy(trained.runMean);
+        runVar = deepCopy(trained.runVar);
+        float[] last = b[b.length - 1];
+        for (int c = 0; c < last.length; c++) {
+            last[c] += shift[c];
+        }
+    }
+
+    private static float[][] deepCopy(float[][] a) {
+        float[][] out = new float[a.length][];
+        for (int i = 0; i < a.length; i++) {
+            out[i] = a[i].clone();
+        }
+        return out;
+    }
+
     private static float[] filled(int n, float v) {
         float[] a = new float[n];
         java.util.Arrays.fill(a, v);
