@@ -72,7 +72,7 @@ final class LabellerEvalCommand implements Callable<Integer> {
 
     @Option(
             names = "--prior-correction",
-            defaultValue = "0.5",
+            defaultValue = "" + Labelling.DEFAULT_CLASS_PRIOR_CORRECTION,
             description = "Class-prior correction tau of every labeller and baseline, as training applies it;"
                     + " 0 turns it off (default ${DEFAULT-VALUE}, the training default).")
     double priorCorrection;

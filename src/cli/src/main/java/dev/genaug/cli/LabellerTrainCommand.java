@@ -83,7 +83,8 @@ final class LabellerTrainCommand implements Callable<Integer> {
     @Option(
             names = "--prior-correction",
             description = "Class-prior correction tau (class_prior_correction): logits of class c moved by"
-                    + " -tau ln(its share of the annotated pixels); 0 turns it off (default 0.5).")
+                    + " -tau ln(its share of the annotated pixels); 0 turns it off (default "
+                    + Labelling.DEFAULT_CLASS_PRIOR_CORRECTION + ").")
     Float priorCorrection;
 
     @Option(names = "--seed", defaultValue = "0", description = "Training seed (default ${DEFAULT-VALUE}).")
