@@ -179,7 +179,7 @@ final class LabellerBench implements Callable<Integer> {
             out.put("label_gflops", labelGflops);
             out.put("label_images_s", label.imgPerSecond());
             out.put("label_flops_per_image", flops);
-            double graphFlops = labeller.manifest().getMetricsOrDefault("graph_flops_per_image", flops);
+            double graphFlops = labeller.manifest().getMetricsOrThrow("graph_flops_per_image");
             out.put("label_graph_flops_per_image", graphFlops);
             out.put("label_vs_gemm", labelGflops / gemmGflops);
             System.out.printf(

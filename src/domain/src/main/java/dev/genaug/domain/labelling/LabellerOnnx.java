@@ -217,15 +217,14 @@ public final class LabellerOnnx {
         for (Input in : inputs) {
             int h = height / in.stride();
             int w = width / in.stride();
-            if (fullResolutionFirst(in, height, width)) {
-                fine.add(atFullResolution(in, height, width));
-                fineWeights.add(firstLayer(folded, hidden, offset, in.channels()));
-                fineChannels += in.channels();
-                offset += in.channels();
-                continue;
-            }
             float[] weight = firstLayer(folded, hidden, offset, in.channels());
             offset += in.channels();
+            if (fullResolutionFirst(in, height, width)) {
+                fine.add(atFullResolution(in, height, width));
+                fineWeights.add(weight);
+                fineChannels += in.channels();
+                continue;
+            }
             List<String> convInputs =
                     new ArrayList<>(List.of(in.name(), constant(in.name() + "_w1", weight, c, in.channels(), 1, 1)));
             if (!biasPlaced) {
