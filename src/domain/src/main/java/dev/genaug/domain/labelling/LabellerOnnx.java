@@ -45,6 +45,9 @@ public final class LabellerOnnx {
     /** Largest weight magnitude in int8 units. */
     private static final int WEIGHT_LEVELS = 63;
 
+    /** Members per group of the float graph's layers (the last group may be smaller). */
+    static final int MEMBERS_PER_GROUP = 5;
+
     private final List<NodeProto> nodes = new ArrayList<>();
     private final List<TensorProto> initializers = new ArrayList<>();
 
@@ -52,8 +55,14 @@ public final class LabellerOnnx {
 
     /** Serialised ONNX model. */
     public static byte[] export(Ensemble ensemble, List<Input> inputs, int height, int width, String producer) {
+        return export(ensemble, inputs, height, width, producer, MEMBERS_PER_GROUP);
+    }
+
+    /** {@link #export} with the members' layers built in groups of {@code membersPerGroup}. */
+    static byte[] export(
+            Ensemble ensemble, List<Input> inputs, int height, int width, String producer, int membersPerGroup) {
         return new LabellerOnnx()
-                .build(ensemble, inputs, height, width, producer)
+                .build(ensemble, inputs, height, width, producer, membersPerGroup)
                 .toByteArray();
     }
 
@@ -173,12 +182,12 @@ public final class LabellerOnnx {
         return model(graph, "genaug", "genaug GEMM probe").toByteArray();
     }
 
-    private ModelProto build(Ensemble ensemble, List<Input> inputs, int height, int width, String producer) {
+    private ModelProto build(
+            Ensemble ensemble, List<Input> inputs, int height, int width, String producer, int membersPerGroup) {
         List<PixelMlp> members = ensemble.members();
         int e = members.size();
         PixelMlp any = members.get(0);
         int hidden = any.sizes[1];
-        int classes = any.classes();
         int d = any.sizes[0];
         int c = e * hidden;
         float[] mean = ensemble.mean();
@@ -201,17 +210,73 @@ public final class LabellerOnnx {
             folded[m] = f;
         }
 
-        // Layer 1 is built in the layout [y, N, channel, x]: there the upsampling of every coarse
-        // level is two GEMMs (along x per level, then along y for all levels at once, which also
-        // sums them), so the full-resolution tensor of E x hidden channels is written once. Levels
-        // with few channels are upsampled before layer 1 instead (fullResolutionFirst) and join
-        // the image in one full-resolution product.
+        // Levels with few channels are upsampled before layer 1 (fullResolutionFirst), once for
+        // every member; they join the image in one full-resolution product per group.
+        List<String> fine = new ArrayList<>();
+        int fineChannels = 0;
+        for (Input in : inputs) {
+            if (fullResolutionFirst(in, height, width)) {
+                fine.add(atFullResolution(in, height, width));
+                fineChannels += in.channels();
+            }
+        }
+        String fineInputs = fine.isEmpty()
+                ? null
+                : fine.size() == 1 ? fine.get(0) : node("Concat", fine, "fine_inputs", intAttr("axis", 2));
+        // The members' layers run in groups (MEMBERS_PER_GROUP): a group's full-resolution layer 1
+        // is a fraction of all members', and groups of five measured faster than groups of ten,
+        // four, three, two or one (docs/labelling.md). Exact whatever the grouping.
+        List<String> logits = new ArrayList<>();
+        for (int m0 = 0; m0 < e; m0 += membersPerGroup) {
+            int m1 = Math.min(e, m0 + membersPerGroup);
+            logits.add(memberGroup(
+                    members.subList(m0, m1),
+                    java.util.Arrays.copyOfRange(folded, m0, m1),
+                    java.util.Arrays.copyOfRange(bias1, m0 * hidden, m1 * hidden),
+                    inputs,
+                    fineInputs,
+                    fineChannels,
+                    height,
+                    width,
+                    "_g" + logits.size()));
+        }
+        String h = logits.size() == 1 ? logits.get(0) : node("Concat", logits, "logits", intAttr("axis", 2));
+        // h: logits [H, N, E, classes, W].
+        tail(h, 2, (t, out) -> node("Transpose", List.of(t), out, intsAttr("perm", 1, 0, 2)), height * width);
+        return model(
+                inputs, height, width, producer, "an ensemble of " + e + " per-pixel MLPs over generator features");
+    }
+
+    /**
+     * Layers 1 to the logits of some members, [H, N, members, classes, W]. Layer 1 is built in the
+     * layout [y, N, channel, x]: there the upsampling of every coarse level is two GEMMs (along x
+     * per level, then along y for all levels at once, which also sums them and adds the
+     * full-resolution product of {@code fineInputs}), so the full-resolution tensor of
+     * members x hidden channels is written once.
+     *
+     * @param folded the members' layer-1 weights with the input scaling folded in
+     * @param bias1 their layer-1 biases, member after member
+     * @param fineInputs the levels upsampled before layer 1, [H, N, fineChannels, W]; null: none
+     * @param suffix appended to the name of every tensor of this group
+     */
+    private String memberGroup(
+            List<PixelMlp> members,
+            float[][] folded,
+            float[] bias1,
+            List<Input> inputs,
+            String fineInputs,
+            int fineChannels,
+            int height,
+            int width,
+            String suffix) {
+        PixelMlp any = members.get(0);
+        int e = members.size();
+        int hidden = any.sizes[1];
+        int c = e * hidden;
         List<String> coarse = new ArrayList<>();
         List<Integer> coarseRows = new ArrayList<>();
         List<Integer> coarseStrides = new ArrayList<>();
-        List<String> fine = new ArrayList<>();
         List<float[]> fineWeights = new ArrayList<>();
-        int fineChannels = 0;
         boolean biasPlaced = false;
         int offset = 0;
         for (Input in : inputs) {
@@ -220,31 +285,30 @@ public final class LabellerOnnx {
             float[] weight = firstLayer(folded, hidden, offset, in.channels());
             offset += in.channels();
             if (fullResolutionFirst(in, height, width)) {
-                fine.add(atFullResolution(in, height, width));
                 fineWeights.add(weight);
-                fineChannels += in.channels();
                 continue;
             }
+            String n = in.name() + suffix;
             List<String> convInputs =
-                    new ArrayList<>(List.of(in.name(), constant(in.name() + "_w1", weight, c, in.channels(), 1, 1)));
+                    new ArrayList<>(List.of(in.name(), constant(n + "_w1", weight, c, in.channels(), 1, 1)));
             if (!biasPlaced) {
                 // Upsampling weights sum to one, so a constant added at native resolution is added
                 // exactly everywhere: the bias costs nothing here.
-                convInputs.add(constant("b1", bias1, c));
+                convInputs.add(constant("b1" + suffix, bias1, c));
                 biasPlaced = true;
             }
-            String projected = node("Conv", convInputs, in.name() + "_layer1");
-            String rows = node("Transpose", List.of(projected), in.name() + "_yncx", intsAttr("perm", 2, 0, 1, 3));
+            String projected = node("Conv", convInputs, n + "_layer1");
+            String rows = node("Transpose", List.of(projected), n + "_yncx", intsAttr("perm", 2, 0, 1, 3));
             String alongX = node(
                     "MatMul",
-                    List.of(rows, constant(in.name() + "_up_x", interpolation(in.stride(), w, width, false), w, width)),
-                    in.name() + "_up_x_done");
+                    List.of(rows, constant(n + "_up_x", interpolation(in.stride(), w, width, false), w, width)),
+                    n + "_up_x_done");
             coarse.add(alongX);
             coarseRows.add(h);
             coarseStrides.add(in.stride());
         }
         String fineSum = null;
-        if (!fine.isEmpty()) {
+        if (fineInputs != null) {
             // [c, K] x [H, N, K, W] -> [H, N, c, W], K the fine levels' channels side by side.
             float[] weight = new float[c * fineChannels];
             int at = 0;
@@ -255,11 +319,13 @@ public final class LabellerOnnx {
                 }
                 at += channels;
             }
-            String stacked = fine.size() == 1 ? fine.get(0) : node("Concat", fine, "fine_inputs", intAttr("axis", 2));
-            fineSum = node("MatMul", List.of(constant("fine_w1", weight, c, fineChannels), stacked), "fine_layer1");
+            fineSum = node(
+                    "MatMul",
+                    List.of(constant("fine_w1" + suffix, weight, c, fineChannels), fineInputs),
+                    "fine_layer1" + suffix);
         }
         if (!biasPlaced) {
-            fineSum = node("Add", List.of(fineSum, constant("b1", bias1, 1, 1, c, 1)), "fine_biased");
+            fineSum = node("Add", List.of(fineSum, constant("b1" + suffix, bias1, 1, 1, c, 1)), "fine_biased" + suffix);
         }
         String layer1;
         if (coarse.isEmpty()) {
@@ -275,21 +341,24 @@ public final class LabellerOnnx {
                 }
                 first += coarseRows.get(l);
             }
-            String stacked = coarse.size() == 1 ? coarse.get(0) : node("Concat", coarse, "levels", intAttr("axis", 0));
-            String flat = node("Reshape", List.of(stacked, longs("rows_flat", totalRows, -1)), "levels_flat");
-            List<String> gemm = new ArrayList<>(List.of(constant("up_y", uy, height, totalRows), flat));
+            String stacked =
+                    coarse.size() == 1 ? coarse.get(0) : node("Concat", coarse, "levels" + suffix, intAttr("axis", 0));
+            String flat = node(
+                    "Reshape", List.of(stacked, longs("rows_flat" + suffix, totalRows, -1)), "levels_flat" + suffix);
+            List<String> gemm = new ArrayList<>(List.of(constant("up_y" + suffix, uy, height, totalRows), flat));
             if (fineSum != null) {
-                gemm.add(node("Reshape", List.of(fineSum, longs("full_flat", height, -1)), "fine_flat"));
+                gemm.add(node(
+                        "Reshape", List.of(fineSum, longs("full_flat" + suffix, height, -1)), "fine_flat" + suffix));
             }
-            layer1 = node("Gemm", gemm, "layer1_flat");
+            layer1 = node("Gemm", gemm, "layer1_flat" + suffix);
         }
         // [H, N * c * W] -> [H, N, E, hidden, W]: members side by side for batched MatMuls.
         String h = node(
                 "Reshape",
                 List.of(
-                        node("Relu", List.of(layer1), "layer1_relu"),
-                        longs("member_shape", height, -1, e, hidden, width)),
-                "layer1_members");
+                        node("Relu", List.of(layer1), "layer1_relu" + suffix),
+                        longs("member_shape" + suffix, height, -1, e, hidden, width)),
+                "layer1_members" + suffix);
 
         // Later layers: BatchNorm of the previous hidden layer folded into the weights.
         for (int l = 1; l < any.layers(); l++) {
@@ -307,16 +376,13 @@ public final class LabellerOnnx {
                 }
             }
             // [E, out, in] x [H, N, E, in, W] -> [H, N, E, out, W].
-            String product = node(
-                    "MatMul", List.of(constant("w" + (l + 1), weight, e, out, in), h), "layer" + (l + 1) + "_product");
-            String layer = node("Add", List.of(product, constant("b" + (l + 1), bias, e, out, 1)), "layer" + (l + 1));
-            h = l < any.layers() - 1 ? node("Relu", List.of(layer), "layer" + (l + 1) + "_relu") : layer;
+            String name = "layer" + (l + 1) + suffix;
+            String product =
+                    node("MatMul", List.of(constant("w" + (l + 1) + suffix, weight, e, out, in), h), name + "_product");
+            String layer = node("Add", List.of(product, constant("b" + (l + 1) + suffix, bias, e, out, 1)), name);
+            h = l < any.layers() - 1 ? node("Relu", List.of(layer), name + "_relu") : layer;
         }
-        // h: logits [H, N, E, classes, W].
-        String p = node("Softmax", List.of(h), "member_probabilities", intAttr("axis", 3));
-        tail(p, 2, (t, out) -> node("Transpose", List.of(t), out, intsAttr("perm", 1, 0, 2)), height * width);
-        return model(
-                inputs, height, width, producer, "an ensemble of " + e + " per-pixel MLPs over generator features");
+        return h;
     }
 
     /**
@@ -366,11 +432,31 @@ public final class LabellerOnnx {
     }
 
     /**
-     * Labels, confidence and uncertainty from the members' probabilities {@code p}, whose class
-     * axis follows the member axis; {@code toNhw} turns a tensor without those two axes into
-     * [N, H, W] under the given name.
+     * Labels, confidence and uncertainty from the members' logits, whose class axis follows the
+     * member axis; {@code toNhw} turns a tensor without those two axes into [N, H, W] under the
+     * given name.
      */
-    private void tail(String p, int memberAxis, BinaryOperator<String> toNhw, int pixels) {
+    private void tail(String logits, int memberAxis, BinaryOperator<String> toNhw, int pixels) {
+        // Each member's softmax and its log, log p = (z - max z) - ln sum exp(z - max z): exact,
+        // with no clipping before a Log of every probability, and measured faster than ONNX
+        // Softmax or LogSoftmax over an axis that is not the last.
+        int softmaxAxis = memberAxis + 1;
+        String shifted = node(
+                "Sub",
+                List.of(
+                        logits,
+                        node(
+                                "ReduceMax",
+                                List.of(logits),
+                                "logit_max",
+                                intsAttr("axes", softmaxAxis),
+                                intAttr("keepdims", 1))),
+                "logits_shifted");
+        String exp = node("Exp", List.of(shifted), "logits_exp");
+        String sum =
+                node("ReduceSum", List.of(exp, longs("softmax_axis", softmaxAxis)), "exp_sum", intAttr("keepdims", 1));
+        String p = node("Div", List.of(exp, sum), "member_probabilities");
+        String memberLog = node("Sub", List.of(shifted, node("Log", List.of(sum), "log_exp_sum")), "member_log");
         int classAxis = memberAxis; // in the members' mean
         String meanP =
                 node("ReduceMean", List.of(p), "probabilities", intsAttr("axes", memberAxis), intAttr("keepdims", 0));
@@ -387,7 +473,6 @@ public final class LabellerOnnx {
                 List.of(node("Mul", List.of(meanP, meanLog), "mean_plogp"), longs("class_axis", classAxis)),
                 "neg_entropy_of_mean",
                 intAttr("keepdims", 0));
-        String memberLog = node("Log", List.of(node("Max", List.of(p, eps), "member_clip")), "member_log");
         String memberNegEntropy = node(
                 "ReduceSum",
                 List.of(node("Mul", List.of(p, memberLog), "member_plogp"), longs("member_class_axis", memberAxis + 1)),
@@ -525,7 +610,7 @@ public final class LabellerOnnx {
             act = z;
         }
 
-        // Logits [N * H * W, E * classes] -> [N, E, classes, H * W]; softmax over the classes.
+        // Logits [N * H * W, E * classes] -> [N, E, classes, H * W] (tail: softmax over the classes).
         int classes = any.classes();
         int pixels = height * width;
         String logits = node(
@@ -541,20 +626,7 @@ public final class LabellerOnnx {
                                 intsAttr("perm", 0, 2, 1)),
                         longs("member_classes", 0, e, classes, pixels)),
                 "member_logits");
-        String shifted = node(
-                "Sub",
-                List.of(
-                        logits,
-                        node("ReduceMax", List.of(logits), "logit_max", intsAttr("axes", 2), intAttr("keepdims", 1))),
-                "logits_shifted");
-        String exp = node("Exp", List.of(shifted), "logits_exp");
-        String p = node(
-                "Div",
-                List.of(
-                        exp,
-                        node("ReduceSum", List.of(exp, longs("softmax_axis", 2)), "exp_sum", intAttr("keepdims", 1))),
-                "member_probabilities");
-        tail(p, 1, (t, out) -> node("Reshape", List.of(t, longs(out + "_shape", 0, height, width)), out), pixels);
+        tail(logits, 1, (t, out) -> node("Reshape", List.of(t, longs(out + "_shape", 0, height, width)), out), pixels);
         return model(
                 inputs,
                 height,

@@ -17,6 +17,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The exported labeller (first layer at native resolution, scaling and BatchNorm folded, all in
@@ -77,10 +79,12 @@ class LabellerOnnxTest {
         return new FeatureMaps(n, all.height(), all.width(), levels);
     }
 
-    @Test
-    void shouldMatchThePerPixelReferenceWhenRunByOnnxRuntime(@TempDir Path dir) throws Exception {
+    /** Three members in groups of one, two (two and one) and three: every way the graph splits them. */
+    @ParameterizedTest(name = "members per group {0}")
+    @ValueSource(ints = {1, 2, 3})
+    void shouldMatchThePerPixelReferenceWhenRunByOnnxRuntime(int membersPerGroup, @TempDir Path dir) throws Exception {
         List<LabellerOnnx.Input> inputs = FeatureSource.inputs(generator.manifest());
-        ResolvedModel labeller = stage(dir, LabellerOnnx.export(ensemble, inputs, 64, 64, "test"));
+        ResolvedModel labeller = stage(dir, LabellerOnnx.export(ensemble, inputs, 64, 64, "test", membersPerGroup));
 
         Map<String, FloatTensor> out = labelAll(labeller);
         Ensemble.Labels expected = ensemble.label(maps);
@@ -159,11 +163,16 @@ class LabellerOnnxTest {
         }
     }
 
+    /** Labels the maps and closes the session: every test stages its own model under the same name. */
     private static Map<String, FloatTensor> labelAll(ResolvedModel labeller) {
-        return onnx.infer(
-                labeller,
-                maps.tensors(),
-                List.of(LabellerOnnx.LABELS, LabellerOnnx.CONFIDENCE, LabellerOnnx.UNCERTAINTY));
+        try {
+            return onnx.infer(
+                    labeller,
+                    maps.tensors(),
+                    List.of(LabellerOnnx.LABELS, LabellerOnnx.CONFIDENCE, LabellerOnnx.UNCERTAINTY));
+        } finally {
+            onnx.release(labeller);
+        }
     }
 
     private static ResolvedModel stage(Path dir, byte[] model) throws java.io.IOException {
