@@ -33,7 +33,7 @@ public final class OnnxBackend implements InferenceBackend {
      * @param intraOpThreads threads per run (0: ONNX Runtime's default, one per core)
      * @param useCuda try the CUDA execution provider first
      * @param spinning let idle intra-op threads busy-wait for the next run (lowest latency when
-     *     nothing else needs the cores)
+     *     nothing else needs the cores); without it they spin only while a run is in progress
      */
     public record Settings(int intraOpThreads, boolean useCuda, boolean spinning) {
         public Settings(int intraOpThreads, boolean useCuda) {
@@ -97,9 +97,12 @@ public final class OnnxBackend implements InferenceBackend {
             }
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             if (!settings.spinning()) {
-                // Idle intra-op threads sleep instead of spinning: in a service the cores between
-                // runs belong to PNG encoding, Kafka and the next batch, not to busy-waiting.
-                options.addConfigEntry("session.intra_op.allow_spinning", "0");
+                // Intra-op threads stop spinning when a run returns: in a service the cores between
+                // runs belong to PNG encoding, Kafka and the next batch, not to busy-waiting. Within
+                // a run they still spin between operators (force_spinning_stop rather than
+                // allow_spinning 0): waking them for each of the labeller's ~100 operators cost
+                // 15% of its run time (docs/labelling.md).
+                options.addConfigEntry("session.force_spinning_stop", "1");
             }
             if (settings.useCuda()) {
                 try {
