@@ -116,7 +116,9 @@ class LabellerGrpcServiceTest {
     void shouldRefuseANameTakenByAnotherModel() {
         Status s = train(train().setLabellerName("toy-encoder").build());
         assertThat(s.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
-        assertThat(s.getDescription()).startsWith("labeller_name: 'toy-encoder'");
+        assertThat(s.getDescription())
+                .startsWith("labeller_name: 'toy-encoder'")
+                .contains("MODEL_ROLE_ENCODER, not a labeller");
     }
 
     @Test

@@ -16,7 +16,9 @@ import dev.genaug.inference.OnnxBackend;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code genaug labeller train --from-renders N}: annotations made from N renders of the reference
@@ -99,8 +101,15 @@ final class LabellerTrainCommand implements Callable<Integer> {
                     + " deploy/model-repository of this checkout).")
     Path repositoryRoot;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() {
+        if (renders < 1) {
+            spec.commandLine().getErr().println("genaug labeller train: --from-renders must be >= 1, got " + renders);
+            return 2;
+        }
         Path root = repositoryRoot != null ? repositoryRoot : LocalStack.root().resolve("deploy/model-repository");
         ModelRepository repository = ModelRepository.open(root);
         TrainRequest.Builder request = TrainRequest.newBuilder()

@@ -10,12 +10,11 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class DatasetCommandTest {
 
     private static int run(String... args) {
-        return new CommandLine(new GenaugCli()).execute(args);
+        return GenaugCli.commandLine().execute(args);
     }
 
     @Test

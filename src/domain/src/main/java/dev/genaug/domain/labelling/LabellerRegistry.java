@@ -131,12 +131,15 @@ public final class LabellerRegistry {
                 || !old.getPairedGenerator().equals(manifest.getPairedGenerator())
                 || !old.getClassNamesList().equals(manifest.getClassNamesList())
                 || !old.getFeaturesList().equals(manifest.getFeaturesList())) {
-            String what = old == null
-                    ? "a model without a genaug manifest"
-                    : "a " + old.getRole() + " of '" + old.getPairedGenerator() + "' with classes "
-                            + old.getClassNamesList();
-            throw new FailedPreconditionException("labeller_name: '" + entry.name() + "' is already " + what
-                    + "; a new version must keep the generator, classes and inputs: choose another name");
+            if (old == null || old.getRole() != manifest.getRole()) {
+                String what = old == null ? "a model without a genaug manifest" : "a model of role " + old.getRole();
+                throw new FailedPreconditionException("labeller_name: '" + entry.name() + "' is already " + what
+                        + ", not a labeller: choose another name");
+            }
+            throw new FailedPreconditionException("labeller_name: '" + entry.name() + "' is already a labeller of '"
+                    + old.getPairedGenerator() + "' with classes " + old.getClassNamesList() + " and "
+                    + old.getFeaturesCount() + " inputs; a new version must keep the generator, classes and"
+                    + " inputs: choose another name");
         }
     }
 
