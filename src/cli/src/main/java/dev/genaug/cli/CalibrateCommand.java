@@ -16,7 +16,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code genaug calibrate}: the radius calibration of latent views for the reference generator.
@@ -65,10 +67,33 @@ final class CalibrateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Also write the calibration to this file.")
     Path json;
 
+    @Spec
+    CommandSpec spec;
+
+    /** What is wrong with the options, or null. */
+    private String invalid() {
+        if (!(anchorConfidence >= 0 && anchorConfidence <= 1)) {
+            return "--anchor-confidence must be between 0 and 1, got " + anchorConfidence;
+        }
+        if (!(agreement > 0 && agreement <= 1)) {
+            return "--agreement must be in (0, 1], got " + agreement;
+        }
+        if (!(maxSigma > 0) || Double.isInfinite(maxSigma)) {
+            return "--max-sigma must be finite and > 0, got " + maxSigma;
+        }
+        if (anchorsPerClass < 1 || views < 1 || steps < 1) {
+            return "--anchors, --views and --steps must be >= 1, got " + anchorsPerClass + ", " + views + " and "
+                    + steps;
+        }
+        return null;
+    }
+
     @Override
     public Integer call() throws Exception {
-        if (!(anchorConfidence >= 0 && anchorConfidence <= 1)) {
-            System.err.println("genaug calibrate: --anchor-confidence must be between 0 and 1");
+        String invalid = invalid();
+        if (invalid != null) {
+            // A radius calibrated from no anchors, views or steps would be written as sigma 0.
+            spec.commandLine().getErr().println("genaug calibrate: " + invalid);
             return 2;
         }
         ModelRepository repository = ModelRepository.open(LocalStack.root().resolve("deploy/model-repository"));

@@ -16,7 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code genaug sample}: draws latents with an operator, decodes them and reports what the
@@ -82,8 +84,15 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Also write the figures to this file.")
     Path json;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        if (count < 1) {
+            spec.commandLine().getErr().println("genaug sample: --count must be >= 1, got " + count);
+            return 2;
+        }
         Path root = LocalStack.root();
         ModelRepository repository = ModelRepository.open(root.resolve("deploy/model-repository"));
         ResolvedModel generator = repository.resolve(generatorName, "", "--model");

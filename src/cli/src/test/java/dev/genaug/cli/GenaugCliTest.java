@@ -58,6 +58,24 @@ class GenaugCliTest {
     }
 
     @Test
+    void shouldRefuseSamplingNothing() {
+        assertThat(run("sample", "--count", "0")).isEqualTo(2);
+        assertThat(err.toString().strip()).isEqualTo("genaug sample: --count must be >= 1, got 0");
+    }
+
+    @Test
+    void shouldRefuseACalibrationThatWouldWriteSigmaZero() {
+        assertThat(run("calibrate", "--views", "0")).isEqualTo(2);
+        assertThat(run("calibrate", "--steps", "0")).isEqualTo(2);
+        assertThat(run("calibrate", "--agreement", "1.5")).isEqualTo(2);
+        assertThat(err.toString().lines().toList())
+                .containsExactly(
+                        "genaug calibrate: --anchors, --views and --steps must be >= 1, got 24, 0 and 8",
+                        "genaug calibrate: --anchors, --views and --steps must be >= 1, got 24, 16 and 0",
+                        "genaug calibrate: --agreement must be in (0, 1], got 1.5");
+    }
+
+    @Test
     void shouldRefuseTrainingFromNoRenders(@TempDir Path repository) {
         assertThat(run("labeller", "train", "--from-renders", "0", "--models", repository.toString()))
                 .isEqualTo(2);
