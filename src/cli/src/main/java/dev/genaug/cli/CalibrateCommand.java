@@ -4,6 +4,7 @@ import com.google.protobuf.util.JsonFormat;
 import dev.genaug.api.model.v1.ClassRadius;
 import dev.genaug.api.model.v1.RadiusCalibration;
 import dev.genaug.domain.dataset.ShapesParts;
+import dev.genaug.domain.error.InvalidArgumentException;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
 import dev.genaug.domain.sampling.Calibrations;
@@ -16,9 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code genaug calibrate}: the radius calibration of latent views for the reference generator.
@@ -67,35 +66,28 @@ final class CalibrateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Also write the calibration to this file.")
     Path json;
 
-    @Spec
-    CommandSpec spec;
-
-    /** What is wrong with the options, or null. */
-    private String invalid() {
+    /** Refuses options that would calibrate nothing: a radius of 0 would be written for every class. */
+    private void check() {
         if (!(anchorConfidence >= 0 && anchorConfidence <= 1)) {
-            return "--anchor-confidence must be between 0 and 1, got " + anchorConfidence;
+            throw new InvalidArgumentException(
+                    "--anchor-confidence", "must be between 0 and 1, got " + anchorConfidence);
         }
         if (!(agreement > 0 && agreement <= 1)) {
-            return "--agreement must be in (0, 1], got " + agreement;
+            throw new InvalidArgumentException("--agreement", "must be in (0, 1], got " + agreement);
         }
         if (!(maxSigma > 0) || Double.isInfinite(maxSigma)) {
-            return "--max-sigma must be finite and > 0, got " + maxSigma;
+            throw new InvalidArgumentException("--max-sigma", "must be finite and > 0, got " + maxSigma);
         }
         if (anchorsPerClass < 1 || views < 1 || steps < 1) {
-            return "--anchors, --views and --steps must be >= 1, got " + anchorsPerClass + ", " + views + " and "
-                    + steps;
+            throw new InvalidArgumentException(
+                    "--anchors, --views and --steps",
+                    "must be >= 1, got " + anchorsPerClass + ", " + views + " and " + steps);
         }
-        return null;
     }
 
     @Override
     public Integer call() throws Exception {
-        String invalid = invalid();
-        if (invalid != null) {
-            // A radius calibrated from no anchors, views or steps would be written as sigma 0.
-            spec.commandLine().getErr().println("genaug calibrate: " + invalid);
-            return 2;
-        }
+        check();
         ModelRepository repository = ModelRepository.open(LocalStack.root().resolve("deploy/model-repository"));
         ResolvedModel encoder = repository.resolve("shapes-encoder", "", "encoder");
         ResolvedModel generator = repository.resolve("shapes-generator", "", "generator");

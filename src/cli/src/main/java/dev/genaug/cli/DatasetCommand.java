@@ -2,6 +2,7 @@ package dev.genaug.cli;
 
 import dev.genaug.domain.dataset.DatasetRenderer;
 import dev.genaug.domain.dataset.ShapesParts;
+import dev.genaug.domain.error.InvalidArgumentException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -43,8 +44,9 @@ final class DatasetCommand {
         @Override
         public Integer call() throws Exception {
             if (count < 1 || shardSize < 1 || start < 0) {
-                System.err.println("genaug dataset render: --count and --shard-size must be >= 1, --start >= 0");
-                return 2;
+                throw new InvalidArgumentException(
+                        "--count, --shard-size and --start",
+                        "must be >= 1, >= 1 and >= 0, got " + count + ", " + shardSize + " and " + start);
             }
             long t0 = System.nanoTime();
             Progress bar = new Progress(count);

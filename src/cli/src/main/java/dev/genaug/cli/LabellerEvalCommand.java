@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.genaug.domain.dataset.MaskOverlay;
 import dev.genaug.domain.dataset.PreviewGrid;
 import dev.genaug.domain.dataset.ShapesParts;
+import dev.genaug.domain.error.InvalidArgumentException;
 import dev.genaug.domain.inference.FloatTensor;
 import dev.genaug.domain.labelling.Ensemble;
 import dev.genaug.domain.labelling.FeatureMaps;
@@ -26,9 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code genaug labeller eval}: mIoU of labellers trained on N annotated renders, measured on
@@ -166,50 +165,49 @@ final class LabellerEvalCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Write the figures to this file.")
     Path json;
 
-    @Spec
-    CommandSpec spec;
-
-    /** What is wrong with the options, or null: refused before minutes of encoding and training. */
-    private String invalid() {
+    /** Refuses bad options before minutes of encoding and training. */
+    private void check() {
         for (int n : annotations) {
             if (n < 1 || n > Labelling.MAX_ANNOTATIONS) {
-                return "--annotations: each must be in [1, " + Labelling.MAX_ANNOTATIONS + "], got " + n;
+                throw new InvalidArgumentException(
+                        "--annotations", "each must be in [1, " + Labelling.MAX_ANNOTATIONS + "], got " + n);
             }
         }
         if (!skipReference && (reference < 1 || reference > Labelling.MAX_ANNOTATIONS)) {
-            return "--reference-annotations must be in [1, " + Labelling.MAX_ANNOTATIONS + "], got " + reference;
+            throw new InvalidArgumentException(
+                    "--reference-annotations", "must be in [1, " + Labelling.MAX_ANNOTATIONS + "], got " + reference);
         }
         if (heldOut < 1) {
-            return "--held-out must be >= 1, got " + heldOut;
+            throw new InvalidArgumentException("--held-out", "must be >= 1, got " + heldOut);
         }
         if (ensemble < 1 || ensemble > Labelling.MAX_ENSEMBLE) {
-            return "--ensemble must be in [1, " + Labelling.MAX_ENSEMBLE + "], got " + ensemble;
+            throw new InvalidArgumentException(
+                    "--ensemble", "must be in [1, " + Labelling.MAX_ENSEMBLE + "], got " + ensemble);
         }
         for (int width : hidden) {
             if (width < 1 || width > Labelling.MAX_HIDDEN) {
-                return "--hidden: each width must be in [1, " + Labelling.MAX_HIDDEN + "], got " + width;
+                throw new InvalidArgumentException(
+                        "--hidden", "each width must be in [1, " + Labelling.MAX_HIDDEN + "], got " + width);
             }
         }
         if (maxEpochs < 1 || patience < 1) {
-            return "--max-epochs and --patience must be >= 1, got " + maxEpochs + " and " + patience;
+            throw new InvalidArgumentException(
+                    "--max-epochs and --patience", "must be >= 1, got " + maxEpochs + " and " + patience);
         }
         if (refine < 0 || refine > Labelling.MAX_REFINE_EVALUATIONS) {
-            return "--refine must be in [0, " + Labelling.MAX_REFINE_EVALUATIONS + "], got " + refine;
+            throw new InvalidArgumentException(
+                    "--refine", "must be in [0, " + Labelling.MAX_REFINE_EVALUATIONS + "], got " + refine);
         }
         // Not capped above: this is the measuring tool, and tau sweeps go past the service's cap.
         if (!(priorCorrection >= 0) || Double.isInfinite(priorCorrection)) {
-            return "--prior-correction must be a finite value >= 0, got " + priorCorrection;
+            throw new InvalidArgumentException(
+                    "--prior-correction", "must be a finite value >= 0, got " + priorCorrection);
         }
-        return null;
     }
 
     @Override
     public Integer call() throws Exception {
-        String invalid = invalid();
-        if (invalid != null) {
-            spec.commandLine().getErr().println("genaug labeller eval: " + invalid);
-            return 2;
-        }
+        check();
         ModelRepository repository = ModelRepository.open(LocalStack.root().resolve("deploy/model-repository"));
         ResolvedModel encoder = repository.resolve("shapes-encoder", "", "encoder");
         ResolvedModel generator = repository.resolve("shapes-generator", "", "generator");

@@ -8,6 +8,7 @@ import dev.genaug.api.labeller.v1.AnnotationRefinement;
 import dev.genaug.api.labeller.v1.LabellerArithmetic;
 import dev.genaug.api.labeller.v1.TrainRequest;
 import dev.genaug.domain.dataset.ShapesParts;
+import dev.genaug.domain.error.InvalidArgumentException;
 import dev.genaug.domain.labelling.Labelling;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
@@ -16,9 +17,7 @@ import dev.genaug.inference.OnnxBackend;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code genaug labeller train --from-renders N}: annotations made from N renders of the reference
@@ -101,14 +100,10 @@ final class LabellerTrainCommand implements Callable<Integer> {
                     + " deploy/model-repository of this checkout).")
     Path repositoryRoot;
 
-    @Spec
-    CommandSpec spec;
-
     @Override
     public Integer call() {
         if (renders < 1) {
-            spec.commandLine().getErr().println("genaug labeller train: --from-renders must be >= 1, got " + renders);
-            return 2;
+            throw new InvalidArgumentException("--from-renders", "must be >= 1, got " + renders);
         }
         Path root = repositoryRoot != null ? repositoryRoot : LocalStack.root().resolve("deploy/model-repository");
         ModelRepository repository = ModelRepository.open(root);

@@ -2,6 +2,7 @@ package dev.genaug.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.genaug.domain.error.InvalidArgumentException;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
 import dev.genaug.domain.sampling.Judge;
@@ -16,9 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code genaug sample}: draws latents with an operator, decodes them and reports what the
@@ -84,14 +83,10 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Also write the figures to this file.")
     Path json;
 
-    @Spec
-    CommandSpec spec;
-
     @Override
     public Integer call() throws Exception {
         if (count < 1) {
-            spec.commandLine().getErr().println("genaug sample: --count must be >= 1, got " + count);
-            return 2;
+            throw new InvalidArgumentException("--count", "must be >= 1, got " + count);
         }
         Path root = LocalStack.root();
         ModelRepository repository = ModelRepository.open(root.resolve("deploy/model-repository"));

@@ -42,7 +42,7 @@ class GenaugCliTest {
     }
 
     @Test
-    void shouldRefuseEvaluationSettingsOutOfRangeBeforeAnyWork() {
+    void shouldRefuseEvaluationSettingsOutOfRange() {
         assertThat(run("labeller", "eval", "--annotations", "16,0")).isEqualTo(2);
         assertThat(run("labeller", "eval", "--held-out", "0")).isEqualTo(2);
         assertThat(run("labeller", "eval", "--ensemble", "0")).isEqualTo(2);
@@ -51,16 +51,16 @@ class GenaugCliTest {
         assertThat(err.toString().lines().toList())
                 .containsExactly(
                         "genaug labeller eval: --annotations: each must be in [1, 2048], got 0",
-                        "genaug labeller eval: --held-out must be >= 1, got 0",
-                        "genaug labeller eval: --ensemble must be in [1, 64], got 0",
+                        "genaug labeller eval: --held-out: must be >= 1, got 0",
+                        "genaug labeller eval: --ensemble: must be in [1, 64], got 0",
                         "genaug labeller eval: --hidden: each width must be in [1, 4096], got 0",
-                        "genaug labeller eval: --prior-correction must be a finite value >= 0, got -0.5");
+                        "genaug labeller eval: --prior-correction: must be a finite value >= 0, got -0.5");
     }
 
     @Test
     void shouldRefuseSamplingNothing() {
         assertThat(run("sample", "--count", "0")).isEqualTo(2);
-        assertThat(err.toString().strip()).isEqualTo("genaug sample: --count must be >= 1, got 0");
+        assertThat(err.toString().strip()).isEqualTo("genaug sample: --count: must be >= 1, got 0");
     }
 
     @Test
@@ -70,15 +70,15 @@ class GenaugCliTest {
         assertThat(run("calibrate", "--agreement", "1.5")).isEqualTo(2);
         assertThat(err.toString().lines().toList())
                 .containsExactly(
-                        "genaug calibrate: --anchors, --views and --steps must be >= 1, got 24, 0 and 8",
-                        "genaug calibrate: --anchors, --views and --steps must be >= 1, got 24, 16 and 0",
-                        "genaug calibrate: --agreement must be in (0, 1], got 1.5");
+                        "genaug calibrate: --anchors, --views and --steps: must be >= 1, got 24, 0 and 8",
+                        "genaug calibrate: --anchors, --views and --steps: must be >= 1, got 24, 16 and 0",
+                        "genaug calibrate: --agreement: must be in (0, 1], got 1.5");
     }
 
     @Test
     void shouldRefuseTrainingFromNoRenders(@TempDir Path repository) {
         assertThat(run("labeller", "train", "--from-renders", "0", "--models", repository.toString()))
                 .isEqualTo(2);
-        assertThat(err.toString().strip()).isEqualTo("genaug labeller train: --from-renders must be >= 1, got 0");
+        assertThat(err.toString().strip()).isEqualTo("genaug labeller train: --from-renders: must be >= 1, got 0");
     }
 }
