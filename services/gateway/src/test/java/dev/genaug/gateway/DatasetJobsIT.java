@@ -33,6 +33,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -125,10 +126,7 @@ class DatasetJobsIT {
         String id = submit(10);
         report(id, "sampler", JobState.JOB_STATE_FAILED, 0, "job.model: model 'x' is not in the model repository");
         var stream = datasets.watchJob(WatchJobRequest.newBuilder().setJobId(id).build());
-        JobStatus last = null;
-        while (stream.hasNext()) {
-            last = stream.next();
-        }
+        JobStatus last = lastStatus(stream);
         assertThat(last.getState()).isEqualTo(JobState.JOB_STATE_FAILED);
         assertThat(last.getMessage()).isEqualTo("sampler: job.model: model 'x' is not in the model repository");
     }
@@ -142,6 +140,24 @@ class DatasetJobsIT {
         JobProgress p = JobProgress.parseFrom(got.getFirst().value());
         assertThat(p.getStage()).isEqualTo("gateway");
         assertThat(p.getState()).isEqualTo(JobState.JOB_STATE_CANCELLED);
+    }
+
+    /** The job as ListJobs shows it (with the output folder the gateway chose). */
+    private DatasetJob listedJob(String id) {
+        return datasets.listJobs(ListJobsRequest.getDefaultInstance()).getJobsList().stream()
+                .filter(s -> s.getJob().getJobId().equals(id))
+                .findFirst()
+                .orElseThrow()
+                .getJob();
+    }
+
+    /** Reads a WatchJob stream to its end: the job's final status. */
+    private static JobStatus lastStatus(Iterator<JobStatus> stream) {
+        JobStatus last = null;
+        while (stream.hasNext()) {
+            last = stream.next();
+        }
+        return last;
     }
 
     private static GeneratedBatch generated(DatasetJob job, long start, int count) {
@@ -183,10 +199,7 @@ class DatasetJobsIT {
         deliver(generated(job, 5, 5));
         deliver(generated(job, 0, 5));
         deliver(generated(job, 5, 5)); // a redelivery
-        JobStatus last = null;
-        while (stream.hasNext()) {
-            last = stream.next();
-        }
+        JobStatus last = lastStatus(stream);
         assertThat(last.getState()).isEqualTo(JobState.JOB_STATE_SUCCEEDED);
         assertThat(last.getMessage()).isEqualTo("10 samples written to " + out);
         try (var files = Files.list(out)) {
@@ -211,10 +224,7 @@ class DatasetJobsIT {
         for (int i = 0; i < 40; i++) {
             deliver(generated(job, i, 1));
         }
-        JobStatus last = null;
-        while (stream.hasNext()) {
-            last = stream.next();
-        }
+        JobStatus last = lastStatus(stream);
         assertThat(last.getState()).isEqualTo(JobState.JOB_STATE_SUCCEEDED);
         List<JobProgress> reports = new ArrayList<>();
         for (var r : probe.collect("genaug.progress.v1", r -> r.key().equals(job.getJobId()), Duration.ofSeconds(3))) {
@@ -233,17 +243,10 @@ class DatasetJobsIT {
     @Test
     void shouldFailTheJobWhenABatchContradictsIt() {
         String id = submit(10);
-        DatasetJob job = datasets.listJobs(ListJobsRequest.getDefaultInstance()).getJobsList().stream()
-                .filter(s -> s.getJob().getJobId().equals(id))
-                .findFirst()
-                .orElseThrow()
-                .getJob();
+        DatasetJob job = listedJob(id);
         deliver(generated(job, 8, 5)); // past the job's 10 samples
         var stream = datasets.watchJob(WatchJobRequest.newBuilder().setJobId(id).build());
-        JobStatus last = null;
-        while (stream.hasNext()) {
-            last = stream.next();
-        }
+        JobStatus last = lastStatus(stream);
         assertThat(last.getState()).isEqualTo(JobState.JOB_STATE_FAILED);
         assertThat(last.getMessage()).startsWith("writer: cannot write samples 8..12: range: [8, 13)");
     }
@@ -251,11 +254,7 @@ class DatasetJobsIT {
     @Test
     void shouldSayWhatWasWrittenWhenCancelled() {
         String id = submit(10);
-        DatasetJob job = datasets.listJobs(ListJobsRequest.getDefaultInstance()).getJobsList().stream()
-                .filter(s -> s.getJob().getJobId().equals(id))
-                .findFirst()
-                .orElseThrow()
-                .getJob();
+        DatasetJob job = listedJob(id);
         deliver(generated(job, 0, 3));
         var stream = datasets.watchJob(WatchJobRequest.newBuilder().setJobId(id).build());
         while (stream.next().getSamplesDone() < 3) {

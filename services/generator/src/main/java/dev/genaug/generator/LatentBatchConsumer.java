@@ -1,15 +1,10 @@
 package dev.genaug.generator;
 
-import dev.genaug.api.events.v1.GeneratedBatch;
 import dev.genaug.api.events.v1.JobProgress;
-import dev.genaug.api.events.v1.LatentBatch;
-import dev.genaug.domain.error.GenaugException;
 import dev.genaug.domain.generation.Generation;
 import dev.genaug.domain.jobs.CancelledJobs;
-import dev.genaug.domain.jobs.ProgressReports;
-import dev.genaug.domain.sampling.SampleRange;
 import dev.genaug.service.KafkaPayloads;
-import dev.genaug.service.KafkaRecords;
+import dev.genaug.service.LatentBatchStage;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -26,40 +21,25 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 public class LatentBatchConsumer {
     static final String STAGE = "generator";
 
-    @Inject
-    Generation generation;
+    private final Generation generation;
+    private final CancelledJobs stops;
+    private final LatentBatchStage stage;
 
     @Inject
-    CancelledJobs stops;
-
-    @Inject
-    @Channel("generated")
-    MutinyEmitter<byte[]> generated;
-
-    @Inject
-    @Channel("progress")
-    MutinyEmitter<byte[]> progress;
+    LatentBatchConsumer(
+            Generation generation,
+            CancelledJobs stops,
+            @Channel("generated") MutinyEmitter<byte[]> generated,
+            @Channel("progress") MutinyEmitter<byte[]> progress) {
+        this.generation = generation;
+        this.stops = stops;
+        this.stage = new LatentBatchStage(STAGE, stops, generated, progress);
+    }
 
     @Incoming("latents")
     @Blocking(value = "generation", ordered = false)
     public void onBatch(byte[] payload) {
-        KafkaPayloads.parse(payload, LatentBatch.parser(), "LatentBatch").ifPresent(batch -> {
-            if (stops.stopped(batch.getJobId())) {
-                return; // cancelled or failed: the rest of its batches are dropped
-            }
-            GeneratedBatch out;
-            try {
-                out = generation.generate(batch);
-            } catch (GenaugException e) {
-                progress.sendMessageAndAwait(KafkaRecords.keyed(
-                        batch.getJobId(),
-                        ProgressReports.failed(batch.getJobId(), batch.getRange(), STAGE, e.getMessage())));
-                stops.stop(batch.getJobId());
-                return;
-            }
-            generated.sendMessageAndAwait(KafkaRecords.keyed(
-                    SampleRange.recordKey(batch.getJobId(), batch.getRange().getStart()), out));
-        });
+        stage.process(payload, generation::generate);
     }
 
     /** Cancellations and failures, from every stage, on the progress topic. */

@@ -1,15 +1,10 @@
 package dev.genaug.labeller;
 
-import dev.genaug.api.events.v1.GeneratedBatch;
 import dev.genaug.api.events.v1.JobProgress;
-import dev.genaug.api.events.v1.LatentBatch;
-import dev.genaug.domain.error.GenaugException;
 import dev.genaug.domain.jobs.CancelledJobs;
-import dev.genaug.domain.jobs.ProgressReports;
 import dev.genaug.domain.labelling.Labelling;
-import dev.genaug.domain.sampling.SampleRange;
 import dev.genaug.service.KafkaPayloads;
-import dev.genaug.service.KafkaRecords;
+import dev.genaug.service.LatentBatchStage;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -27,40 +22,25 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 public class LabelledBatchConsumer {
     static final String STAGE = "labeller";
 
-    @Inject
-    Labelling labelling;
+    private final Labelling labelling;
+    private final CancelledJobs stops;
+    private final LatentBatchStage stage;
 
     @Inject
-    CancelledJobs stops;
-
-    @Inject
-    @Channel("labelled")
-    MutinyEmitter<byte[]> labelled;
-
-    @Inject
-    @Channel("progress")
-    MutinyEmitter<byte[]> progress;
+    LabelledBatchConsumer(
+            Labelling labelling,
+            CancelledJobs stops,
+            @Channel("labelled") MutinyEmitter<byte[]> labelled,
+            @Channel("progress") MutinyEmitter<byte[]> progress) {
+        this.labelling = labelling;
+        this.stops = stops;
+        this.stage = new LatentBatchStage(STAGE, stops, labelled, progress);
+    }
 
     @Incoming("latents-labelled")
     @Blocking(value = "labelling", ordered = false)
     public void onBatch(byte[] payload) {
-        KafkaPayloads.parse(payload, LatentBatch.parser(), "LatentBatch").ifPresent(batch -> {
-            if (stops.stopped(batch.getJobId())) {
-                return;
-            }
-            GeneratedBatch out;
-            try {
-                out = labelling.label(batch);
-            } catch (GenaugException e) {
-                progress.sendMessageAndAwait(KafkaRecords.keyed(
-                        batch.getJobId(),
-                        ProgressReports.failed(batch.getJobId(), batch.getRange(), STAGE, e.getMessage())));
-                stops.stop(batch.getJobId());
-                return;
-            }
-            labelled.sendMessageAndAwait(KafkaRecords.keyed(
-                    SampleRange.recordKey(batch.getJobId(), batch.getRange().getStart()), out));
-        });
+        stage.process(payload, labelling::label);
     }
 
     /** Cancellations and failures, from every stage, on the progress topic. */
