@@ -15,33 +15,53 @@ import dev.genaug.domain.repository.ResolvedModel;
 import dev.genaug.domain.tensor.ImageCodec;
 import dev.genaug.inference.OnnxBackend;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code genaug labeller train --from-renders N}: annotations made from N renders of the reference
- * dataset (each image, encoded by the generator's paired encoder, with its ground-truth mask),
- * trained and registered in the model repository, in this process.
+ * {@code genaug labeller train}: a labeller trained and registered in the model repository, in this
+ * process, on a folder of annotated generated samples ({@code --annotations DIR}) or on N renders
+ * of the reference dataset with their ground-truth masks ({@code --from-renders N}, each render
+ * encoded by the generator's paired encoder).
  */
 @Command(
         name = "train",
         mixinStandardHelpOptions = true,
-        description = "Train a labeller on annotated renders and register it in the model repository.")
+        description = "Train a labeller on annotated pictures and register it in the model repository.")
 final class LabellerTrainCommand implements Callable<Integer> {
+    static final int DEFAULT_RENDERS = 16;
+
     @Option(
             names = "--from-renders",
-            defaultValue = "16",
-            description = "Annotations: this many renders (seed 1) with their true masks (default ${DEFAULT-VALUE}).")
-    int renders;
+            description = "Annotations: this many renders (seed 1) of the reference dataset with their true masks"
+                    + " (the default, " + DEFAULT_RENDERS + ", when --annotations is not given).")
+    Integer renders;
+
+    @Option(
+            names = "--annotations",
+            paramLabel = "DIR",
+            description = "Annotations: every <key>.mask.png in DIR (8-bit grayscale, one class id per pixel) with"
+                    + " <key>.json beside it, the metadata of a sample genaug generated (its latent is replayed"
+                    + " exactly), or else <key>.png (encoded by the generator's paired encoder; --refine applies).")
+    Path annotations;
+
+    @Option(
+            names = "--classes",
+            split = ",",
+            defaultValue = "background,wall,roof,door,window,trunk,crown,fruit,body,cabin,wheel",
+            description = "Class names, class id = position in this list (default: the reference dataset's,"
+                    + " ${DEFAULT-VALUE}).")
+    List<String> classes;
 
     @Option(
             names = "--balanced",
             negatable = true,
             defaultValue = "true",
             fallbackValue = "true",
-            description = "Take the renders in turn from each category (default ${DEFAULT-VALUE});"
-                    + " --no-balanced takes the first ones, with the dataset's 60/30/10 skew.")
+            description = "With --from-renders: take the renders in turn from each category (default"
+                    + " ${DEFAULT-VALUE}); --no-balanced takes the first ones, with the dataset's 60/30/10 skew.")
     boolean balanced;
 
     @Option(
@@ -71,8 +91,8 @@ final class LabellerTrainCommand implements Callable<Integer> {
     @Option(
             names = "--refine",
             defaultValue = "0",
-            description = "Generator evaluations per render refining its encoding (CMA-ES) before training; 0: the"
-                    + " posterior mean (default ${DEFAULT-VALUE}).")
+            description = "Generator evaluations per encoded picture refining its encoding (CMA-ES) before"
+                    + " training; 0: the posterior mean (default ${DEFAULT-VALUE}).")
     int refine;
 
     @Option(
@@ -102,7 +122,10 @@ final class LabellerTrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (renders < 1) {
+        if (annotations != null && renders != null) {
+            throw new InvalidArgumentException("--annotations", "cannot be combined with --from-renders");
+        }
+        if (renders != null && renders < 1) {
             throw new InvalidArgumentException("--from-renders", "must be >= 1, got " + renders);
         }
         Path root = repositoryRoot != null ? repositoryRoot : LocalStack.root().resolve("deploy/model-repository");
@@ -110,7 +133,7 @@ final class LabellerTrainCommand implements Callable<Integer> {
         TrainRequest.Builder request = TrainRequest.newBuilder()
                 .setGenerator(ModelRef.newBuilder().setName(generator))
                 .setLabellerName(name)
-                .addAllClassNames(ShapesParts.CLASSES)
+                .addAllClassNames(classes)
                 .setEnsembleSize(ensemble)
                 .setMaxEpochs(maxEpochs)
                 .setPatience(patience)
@@ -123,14 +146,39 @@ final class LabellerTrainCommand implements Callable<Integer> {
         if (priorCorrection != null) {
             request.setClassPriorCorrection(priorCorrection);
         }
-        long[] indices = balanced
-                ? ShapesParts.balancedIndices(1, renders)
-                : java.util.stream.LongStream.range(0, renders).toArray();
-        for (long index : indices) {
-            ShapesParts.Sample s = ShapesParts.render(1, index);
-            request.addAnnotations(Annotation.newBuilder()
-                    .setImage(Image.newBuilder().setPng(ByteString.copyFrom(ImageCodec.encodePng(s.rgb(), 3, 64, 64))))
-                    .setLabelPng(ByteString.copyFrom(ImageCodec.encodePng(s.mask(), 1, 64, 64))));
+        if (annotations != null) {
+            AnnotationFolder.Contents folder = AnnotationFolder.read(
+                    annotations,
+                    generator,
+                    version -> repository
+                            .resolve(generator, version, "--generator")
+                            .manifest()
+                            .getLatent()
+                            .getDimension());
+            request.setGenerator(ModelRef.newBuilder().setName(generator).setVersion(folder.generatorVersion()));
+            List<AnnotationFolder.Entry> entries = folder.entries();
+            for (int i = 0; i < entries.size(); i++) {
+                // Errors name annotations[i]: this legend says which files that is.
+                System.out.printf(
+                        "annotations[%d]  %s%s  %s%n",
+                        i,
+                        entries.get(i).key(),
+                        AnnotationFolder.MASK,
+                        entries.get(i).source());
+                request.addAnnotations(entries.get(i).annotation());
+            }
+        } else {
+            int count = renders != null ? renders : DEFAULT_RENDERS;
+            long[] indices = balanced
+                    ? ShapesParts.balancedIndices(1, count)
+                    : java.util.stream.LongStream.range(0, count).toArray();
+            for (long index : indices) {
+                ShapesParts.Sample s = ShapesParts.render(1, index);
+                request.addAnnotations(Annotation.newBuilder()
+                        .setImage(Image.newBuilder()
+                                .setPng(ByteString.copyFrom(ImageCodec.encodePng(s.rgb(), 3, 64, 64))))
+                        .setLabelPng(ByteString.copyFrom(ImageCodec.encodePng(s.mask(), 1, 64, 64))));
+            }
         }
         int cores = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         long t0 = System.nanoTime();

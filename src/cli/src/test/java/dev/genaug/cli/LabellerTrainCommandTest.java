@@ -1,0 +1,284 @@
+package dev.genaug.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.util.JsonFormat;
+import dev.genaug.api.common.v1.Latent;
+import dev.genaug.api.common.v1.ModelRef;
+import dev.genaug.api.common.v1.Provenance;
+import dev.genaug.api.dataset.v1.SampleMetadata;
+import dev.genaug.api.events.v1.DatasetJob;
+import dev.genaug.api.events.v1.LatentBatch;
+import dev.genaug.api.labeller.v1.Annotation;
+import dev.genaug.api.labeller.v1.TrainRequest;
+import dev.genaug.domain.dataset.ShapesParts;
+import dev.genaug.domain.files.Trees;
+import dev.genaug.domain.labelling.Labelling;
+import dev.genaug.domain.repository.ModelRepository;
+import dev.genaug.domain.sampling.Sampling;
+import dev.genaug.domain.tensor.ImageCodec;
+import dev.genaug.domain.tensor.Tensors;
+import dev.genaug.inference.OnnxBackend;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code labeller train --annotations DIR}: annotated generated samples, as a person leaves them. */
+class LabellerTrainCommandTest {
+    private static final Path MODELS =
+            Path.of(System.getProperty("genaug.root", "../..")).resolve("deploy/model-repository");
+    private static final String GENERATOR = "shapes-generator";
+
+    @TempDir
+    Path annotations;
+
+    @TempDir
+    Path repository;
+
+    @TempDir
+    Path direct;
+
+    private final StringWriter err = new StringWriter();
+    private List<LatentBatch> planned;
+
+    @BeforeEach
+    void copyTheReferenceModels() throws IOException {
+        for (String model : List.of(GENERATOR, "shapes-encoder")) {
+            Trees.copy(MODELS.resolve(model), repository.resolve(model));
+        }
+        // The latents a prior job (seed 7, truncation 0.8) draws for its first three samples.
+        DatasetJob job = DatasetJob.newBuilder()
+                .setJobId("annotated")
+                .setModel(ModelRef.newBuilder().setName(GENERATOR))
+                .setCount(3)
+                .setSeed(7)
+                .setTruncationPsi(0.8f)
+                .setOutput(annotations.toString())
+                .build();
+        planned = new ArrayList<>();
+        new Sampling(ModelRepository.open(MODELS), 1024, 64).plan(job).forEachRemaining(planned::add);
+    }
+
+    private int run(String... args) {
+        CommandLine cli = GenaugCli.commandLine();
+        cli.setErr(new PrintWriter(err, true));
+        return cli.execute(args);
+    }
+
+    /** Sample i of the planned job as the dataset writer leaves it, with a mask beside it. */
+    private void annotateSample(int i) throws IOException {
+        String key = String.format("%09d", i);
+        SampleMetadata metadata = SampleMetadata.newBuilder()
+                .setKey(key)
+                .setProvenance(planned.getFirst().getProvenance(i))
+                .build();
+        Files.writeString(
+                annotations.resolve(key + ".json"), JsonFormat.printer().print(metadata));
+        Files.write(annotations.resolve(key + ".mask.png"), mask(i));
+    }
+
+    private static byte[] mask(int i) {
+        return ImageCodec.encodePng(ShapesParts.render(1, i).mask(), 1, 64, 64);
+    }
+
+    private float[] plannedLatent(int i) {
+        float[] all = Tensors.toFloats(planned.getFirst().getLatents(), "latents");
+        int d = all.length / 3;
+        float[] z = new float[d];
+        System.arraycopy(all, i * d, z, 0, d);
+        return z;
+    }
+
+    @Test
+    void shouldReplayTheExactLatentOfEveryGeneratedSampleWhenItsMetadataIsBesideTheMask() throws IOException {
+        for (int i = 0; i < 3; i++) {
+            annotateSample(i);
+        }
+
+        AnnotationFolder.Contents read = AnnotationFolder.read(annotations, GENERATOR, version -> 32);
+
+        assertThat(read.generatorVersion())
+                .isEqualTo(planned.getFirst().getModel().getVersion());
+        assertThat(read.entries()).hasSize(3);
+        for (int i = 0; i < 3; i++) {
+            AnnotationFolder.Entry entry = read.entries().get(i);
+            assertThat(entry.key()).isEqualTo(String.format("%09d", i));
+            assertThat(entry.annotation().getLatent().getValuesList()).containsExactly(box(plannedLatent(i)));
+            assertThat(entry.annotation().getLabelPng().toByteArray()).isEqualTo(mask(i));
+        }
+    }
+
+    @Test
+    void shouldEncodeThePictureWhenNoMetadataIsBesideTheMask() throws IOException {
+        byte[] picture = ImageCodec.encodePng(ShapesParts.render(1, 5).rgb(), 3, 64, 64);
+        Files.write(annotations.resolve("street.png"), picture);
+        Files.write(annotations.resolve("street.mask.png"), mask(5));
+
+        AnnotationFolder.Contents read = AnnotationFolder.read(annotations, GENERATOR, version -> 32);
+
+        assertThat(read.generatorVersion()).isEmpty();
+        assertThat(read.entries().getFirst().annotation().getImage().getPng().toByteArray())
+                .isEqualTo(picture);
+        assertThat(read.entries().getFirst().source()).isEqualTo("street.png, encoded");
+    }
+
+    @Test
+    void shouldRegisterTheLabellerTheSameRequestWithTheReplayedLatentsTrains() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            annotateSample(i);
+        }
+        Trees.copy(MODELS.resolve(GENERATOR), direct.resolve(GENERATOR));
+
+        int code = run(
+                "labeller",
+                "train",
+                "--annotations",
+                annotations.toString(),
+                "--models",
+                repository.toString(),
+                "--name",
+                "mine",
+                "--ensemble",
+                "1",
+                "--max-epochs",
+                "1");
+
+        assertThat(code).isZero();
+        TrainRequest.Builder request = TrainRequest.newBuilder()
+                .setGenerator(ModelRef.newBuilder().setName(GENERATOR))
+                .setLabellerName("mine")
+                .addAllClassNames(ShapesParts.CLASSES)
+                .setEnsembleSize(1)
+                .setMaxEpochs(1)
+                .setPatience(50);
+        for (int i = 0; i < 3; i++) {
+            Latent.Builder z = Latent.newBuilder();
+            for (float v : plannedLatent(i)) {
+                z.addValues(v);
+            }
+            request.addAnnotations(Annotation.newBuilder().setLatent(z).setLabelPng(ByteString.copyFrom(mask(i))));
+        }
+        try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(2, false, false))) {
+            new Labelling(ModelRepository.open(direct), onnx, new Labelling.Settings(256, 2))
+                    .train(request.build(), (member, epoch, loss) -> {}, () -> false);
+        }
+        assertThat(Files.readAllBytes(repository.resolve("mine/1/model.onnx")))
+                .isEqualTo(Files.readAllBytes(direct.resolve("mine/1/model.onnx")));
+    }
+
+    @Test
+    void shouldEncodeThePictureWhenTheSamplesOperatorCannotBeReplayed() throws IOException {
+        writeMetadata("v", planned.getFirst().getProvenance(0).toBuilder().setOperator("neighbours"));
+        Files.write(
+                annotations.resolve("v.png"),
+                ImageCodec.encodePng(ShapesParts.render(1, 0).rgb(), 3, 64, 64));
+        Files.write(annotations.resolve("v.mask.png"), mask(0));
+
+        AnnotationFolder.Entry entry = AnnotationFolder.read(annotations, GENERATOR, version -> 32)
+                .entries()
+                .getFirst();
+
+        assertThat(entry.annotation().hasImage()).isTrue();
+        assertThat(entry.source()).isEqualTo("v.png, encoded (v.json's operator 'neighbours' is not replayed here)");
+    }
+
+    @Test
+    void shouldRefuseSamplesOfTwoGeneratorVersions() throws IOException {
+        writeMetadata("a", planned.getFirst().getProvenance(0).toBuilder().setModelVersion("1"));
+        writeMetadata("b", planned.getFirst().getProvenance(1).toBuilder().setModelVersion("2"));
+        Files.write(annotations.resolve("a.mask.png"), mask(0));
+        Files.write(annotations.resolve("b.mask.png"), mask(1));
+
+        assertThat(train()).isEqualTo(2);
+        assertThat(err.toString().strip())
+                .isEqualTo("genaug labeller train: --annotations: b.json was generated by version 2 of"
+                        + " 'shapes-generator', the annotations before it by version 1");
+    }
+
+    private void writeMetadata(String key, Provenance.Builder provenance) throws IOException {
+        Files.writeString(
+                annotations.resolve(key + ".json"),
+                JsonFormat.printer()
+                        .print(SampleMetadata.newBuilder()
+                                .setKey(key)
+                                .setProvenance(provenance)
+                                .build()));
+    }
+
+    @Test
+    void shouldNameTheMaskThatHasNoPictureBesideIt() throws IOException {
+        annotateSample(0);
+        Files.write(annotations.resolve("000000001.mask.png"), mask(1));
+
+        assertThat(train()).isEqualTo(2);
+        assertThat(err.toString().strip())
+                .isEqualTo("genaug labeller train: --annotations: 000000001.mask.png has neither 000000001.json"
+                        + " (a generated sample of the prior) nor 000000001.png beside it");
+    }
+
+    @Test
+    void shouldRefuseSamplesOfAnotherGenerator() throws IOException {
+        writeMetadata("a", planned.getFirst().getProvenance(0).toBuilder().setModel("faces"));
+        Files.write(annotations.resolve("a.mask.png"), mask(0));
+
+        assertThat(train()).isEqualTo(2);
+        assertThat(err.toString().strip())
+                .isEqualTo("genaug labeller train: --annotations: a.json was generated by 'faces', not by"
+                        + " --generator 'shapes-generator'");
+    }
+
+    @Test
+    void shouldRefuseAFolderWithoutMasksOrTwoSourcesAtOnce() throws IOException {
+        Files.write(
+                annotations.resolve("a.png"),
+                ImageCodec.encodePng(ShapesParts.render(1, 0).rgb(), 3, 64, 64));
+
+        assertThat(train()).isEqualTo(2);
+        assertThat(run("labeller", "train", "--annotations", annotations.toString(), "--from-renders", "4"))
+                .isEqualTo(2);
+        assertThat(err.toString().lines().toList())
+                .containsExactly(
+                        "genaug labeller train: --annotations: holds no <key>.mask.png files (one class id per"
+                                + " pixel): " + annotations,
+                        "genaug labeller train: --annotations: cannot be combined with --from-renders");
+        assertThat(repository.resolve("mine")).doesNotExist();
+    }
+
+    @Test
+    void shouldDefaultToTheReferenceDatasetsClasses() {
+        LabellerTrainCommand command = new LabellerTrainCommand();
+        new CommandLine(command).parseArgs();
+        assertThat(command.classes).isEqualTo(ShapesParts.CLASSES);
+    }
+
+    private int train() {
+        return run(
+                "labeller",
+                "train",
+                "--annotations",
+                annotations.toString(),
+                "--models",
+                repository.toString(),
+                "--name",
+                "mine",
+                "--ensemble",
+                "1");
+    }
+
+    private static Float[] box(float[] values) {
+        Float[] out = new Float[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = values[i];
+        }
+        return out;
+    }
+}
