@@ -23,7 +23,8 @@ import java.util.stream.Stream;
  * A folder of annotated pictures, as a person annotating generated samples leaves it: each
  * {@code <key>.mask.png} (one class id per pixel) is an annotation of {@code <key>.json}, the
  * metadata genaug wrote beside a generated sample (its latent is replayed exactly from the
- * provenance), or else of the picture {@code <key>.png} (encoded by the generator's paired encoder).
+ * provenance), or else of the picture {@code <key>.png} (encoded by the generator's paired encoder):
+ * an extracted shard of a rendered dataset, pictures, masks and scenes, also serves.
  */
 final class AnnotationFolder {
     static final String MASK = ".mask.png";
@@ -85,11 +86,12 @@ final class AnnotationFolder {
                         + provenance.getSampleIndex() + ")";
             } else if (Files.isRegularFile(png)) {
                 annotation.setImage(Image.newBuilder().setPng(ByteString.copyFrom(bytes(png))));
-                source = key + ".png, encoded"
-                        + (provenance == null
-                                ? ""
-                                : " (" + key + ".json's operator '" + provenance.getOperator()
-                                        + "' is not replayed here)");
+                source = key + ".png, encoded";
+                if (provenance != null) {
+                    source += " (" + key + ".json's operator '" + provenance.getOperator() + "' is not replayed here)";
+                } else if (Files.isRegularFile(json)) {
+                    source += " (" + key + ".json has no provenance to replay)";
+                }
             } else {
                 throw new InvalidArgumentException(
                         "--annotations",
@@ -101,7 +103,7 @@ final class AnnotationFolder {
         return new Contents(entries, version == null ? "" : version);
     }
 
-    /** The provenance of a genaug sample's metadata, checked to name {@code generator}. */
+    /** The provenance of a genaug sample's metadata, checked to name {@code generator}; null when it has none. */
     private static Provenance provenance(Path json, String generator) {
         SampleMetadata.Builder metadata = SampleMetadata.newBuilder();
         try {
@@ -113,8 +115,7 @@ final class AnnotationFolder {
             throw new UncheckedIOException(e);
         }
         if (!metadata.hasProvenance()) {
-            throw new InvalidArgumentException(
-                    "--annotations", json.getFileName() + " has no provenance: it is not a generated sample");
+            return null; // a rendered sample (it has its scene instead), or another program's metadata
         }
         Provenance provenance = metadata.getProvenance();
         if (!provenance.getModel().equals(generator)) {

@@ -192,6 +192,27 @@ class LabellerTrainCommandTest {
     }
 
     @Test
+    void shouldEncodeTheRenderWhenTheMetadataIsARenderedScene() throws IOException {
+        ShapesParts.Sample render = ShapesParts.render(1, 3);
+        Files.writeString(
+                annotations.resolve("r.json"),
+                JsonFormat.printer()
+                        .print(SampleMetadata.newBuilder()
+                                .setKey("r")
+                                .setScene(render.scene())
+                                .build()));
+        Files.write(annotations.resolve("r.png"), ImageCodec.encodePng(render.rgb(), 3, 64, 64));
+        Files.write(annotations.resolve("r.mask.png"), mask(3));
+
+        AnnotationFolder.Entry entry = AnnotationFolder.read(annotations, GENERATOR, version -> 32)
+                .entries()
+                .getFirst();
+
+        assertThat(entry.annotation().hasImage()).isTrue();
+        assertThat(entry.source()).isEqualTo("r.png, encoded (r.json has no provenance to replay)");
+    }
+
+    @Test
     void shouldRefuseSamplesOfTwoGeneratorVersions() throws IOException {
         writeMetadata("a", planned.getFirst().getProvenance(0).toBuilder().setModelVersion("1"));
         writeMetadata("b", planned.getFirst().getProvenance(1).toBuilder().setModelVersion("2"));
