@@ -6,6 +6,6 @@ import picocli.CommandLine.Command;
 @Command(
         name = "labeller",
         mixinStandardHelpOptions = true,
-        description = "Train and evaluate labellers (per-pixel segmentation from a few annotations).",
-        subcommands = {LabellerTrainCommand.class, LabellerEvalCommand.class})
+        description = "Train, score and evaluate labellers (per-pixel segmentation from a few annotations).",
+        subcommands = {LabellerTrainCommand.class, LabellerScoreCommand.class, LabellerEvalCommand.class})
 final class LabellerCommand {}

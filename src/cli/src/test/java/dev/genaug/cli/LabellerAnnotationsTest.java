@@ -2,6 +2,8 @@ package dev.genaug.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.util.JsonFormat;
 import dev.genaug.api.common.v1.Latent;
@@ -11,6 +13,8 @@ import dev.genaug.api.dataset.v1.SampleMetadata;
 import dev.genaug.api.events.v1.DatasetJob;
 import dev.genaug.api.events.v1.LatentBatch;
 import dev.genaug.api.labeller.v1.Annotation;
+import dev.genaug.api.labeller.v1.LabelRequest;
+import dev.genaug.api.labeller.v1.LabelResponse;
 import dev.genaug.api.labeller.v1.TrainRequest;
 import dev.genaug.domain.dataset.ShapesParts;
 import dev.genaug.domain.files.Trees;
@@ -32,8 +36,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** {@code labeller train --annotations DIR}: annotated generated samples, as a person leaves them. */
-class LabellerTrainCommandTest {
+/**
+ * {@code labeller train --annotations DIR} and {@code labeller score}: folders of annotated
+ * generated samples, as a person leaves them.
+ */
+class LabellerAnnotationsTest {
     private static final Path MODELS =
             Path.of(System.getProperty("genaug.root", "../..")).resolve("deploy/model-repository");
     private static final String GENERATOR = "shapes-generator";
@@ -279,6 +286,113 @@ class LabellerTrainCommandTest {
         LabellerTrainCommand command = new LabellerTrainCommand();
         new CommandLine(command).parseArgs();
         assertThat(command.classes).isEqualTo(ShapesParts.CLASSES);
+    }
+
+    @Test
+    void shouldScoreOneOnTheLabellersOwnLabelsAndLessWhenAMaskDisagrees() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            annotateSample(i);
+        }
+        assertThat(run(
+                        "labeller",
+                        "train",
+                        "--annotations",
+                        annotations.toString(),
+                        "--models",
+                        repository.toString(),
+                        "--name",
+                        "mine",
+                        "--ensemble",
+                        "1",
+                        "--max-epochs",
+                        "1"))
+                .isZero();
+        LabelResponse own;
+        try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(2, false, false))) {
+            own = new Labelling(ModelRepository.open(repository), onnx, new Labelling.Settings(256, 2))
+                    .label(LabelRequest.newBuilder()
+                            .setLabeller(ModelRef.newBuilder().setName("mine"))
+                            .setLatents(planned.getFirst().getLatents())
+                            .build());
+        }
+        byte[] ids = own.getLabels().getData().toByteArray();
+        for (int i = 0; i < 3; i++) {
+            byte[] labels = java.util.Arrays.copyOfRange(ids, i * 4096, (i + 1) * 4096);
+            Files.write(
+                    annotations.resolve(String.format("%09d.mask.png", i)), ImageCodec.encodePng(labels, 1, 64, 64));
+        }
+        Path json = direct.resolve("score.json");
+
+        assertThat(score("--json", json.toString())).isZero();
+        JsonNode exact = new ObjectMapper().readTree(json.toFile());
+        assertThat(exact.get("pictures").asInt()).isEqualTo(3);
+        assertThat(exact.get("miou").asDouble()).isEqualTo(1.0);
+
+        // The first sample annotated as background everywhere: its labelled parts become errors.
+        Files.write(annotations.resolve("000000000.mask.png"), ImageCodec.encodePng(new byte[4096], 1, 64, 64));
+        assertThat(score("--json", json.toString())).isZero();
+        JsonNode wrong = new ObjectMapper().readTree(json.toFile());
+        assertThat(wrong.get("miou").asDouble()).isLessThan(1.0);
+        assertThat(wrong.get("class_iou").get("background").asDouble()).isLessThan(1.0);
+    }
+
+    @Test
+    void shouldNameTheMaskWithAClassTheLabellerDoesNotHave() throws IOException {
+        for (int i = 0; i < 2; i++) {
+            annotateSample(i);
+        }
+        assertThat(run(
+                        "labeller",
+                        "train",
+                        "--annotations",
+                        annotations.toString(),
+                        "--models",
+                        repository.toString(),
+                        "--name",
+                        "mine",
+                        "--ensemble",
+                        "1",
+                        "--max-epochs",
+                        "1",
+                        "--classes",
+                        "background,wall,roof,door,window,trunk,crown,fruit,body,cabin,wheel"))
+                .isZero();
+        byte[] twelve = new byte[4096];
+        twelve[100] = 12;
+        Files.write(annotations.resolve("000000001.mask.png"), ImageCodec.encodePng(twelve, 1, 64, 64));
+
+        assertThat(score()).isEqualTo(2);
+        assertThat(run(
+                        "labeller",
+                        "score",
+                        "--labeller",
+                        "nobody",
+                        "--annotations",
+                        annotations.toString(),
+                        "--models",
+                        repository.toString()))
+                .isEqualTo(2);
+        List<String> lines = err.toString().lines().toList();
+        assertThat(lines.get(0))
+                .isEqualTo("genaug labeller score: --annotations: 000000001.mask.png holds class id 12 but the"
+                        + " labeller has 11 classes");
+        assertThat(lines.get(1))
+                .startsWith("genaug labeller score: --labeller: ")
+                .contains("'nobody'");
+    }
+
+    private int score(String... more) {
+        List<String> args = new ArrayList<>(List.of(
+                "labeller",
+                "score",
+                "--labeller",
+                "mine",
+                "--annotations",
+                annotations.toString(),
+                "--models",
+                repository.toString()));
+        args.addAll(List.of(more));
+        return run(args.toArray(String[]::new));
     }
 
     private int train() {

@@ -1,0 +1,202 @@
+package dev.genaug.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.genaug.api.common.v1.ModelRef;
+import dev.genaug.api.labeller.v1.LabelRequest;
+import dev.genaug.api.labeller.v1.LabelResponse;
+import dev.genaug.api.model.v1.ImageSpec;
+import dev.genaug.api.model.v1.ModelRole;
+import dev.genaug.domain.encoding.Encoding;
+import dev.genaug.domain.error.InvalidArgumentException;
+import dev.genaug.domain.labelling.Labelling;
+import dev.genaug.domain.labelling.SegmentationScore;
+import dev.genaug.domain.repository.ModelChecks;
+import dev.genaug.domain.repository.ModelRepository;
+import dev.genaug.domain.repository.ResolvedModel;
+import dev.genaug.domain.tensor.ChwImage;
+import dev.genaug.domain.tensor.ImageCodec;
+import dev.genaug.domain.tensor.ImageInputs;
+import dev.genaug.domain.tensor.Tensors;
+import dev.genaug.inference.OnnxBackend;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code genaug labeller score}: how well a registered labeller labels pictures a person annotated
+ * (a folder as {@code labeller train --annotations} reads it, kept out of its training), as
+ * per-class IoU over the whole folder and their mean, in this process.
+ */
+@Command(
+        name = "score",
+        mixinStandardHelpOptions = true,
+        description = "mIoU of a registered labeller on a folder of annotated pictures (the layout labeller train"
+                + " --annotations reads).")
+final class LabellerScoreCommand implements Callable<Integer> {
+    @Option(names = "--labeller", required = true, description = "Registered labeller (its latest version).")
+    String labeller;
+
+    @Option(
+            names = "--annotations",
+            required = true,
+            paramLabel = "DIR",
+            description = "<key>.mask.png files with <key>.json (a generated sample: its latent is replayed) or"
+                    + " <key>.png (encoded by the generator's paired encoder) beside each.")
+    Path annotations;
+
+    @Option(names = "--json", description = "Write the figures to this file.")
+    Path json;
+
+    @Option(names = "--threads", defaultValue = "0", description = "Threads; 0 means one per core.")
+    int threads;
+
+    @Option(
+            names = {"--models", "--repository"},
+            description = "Model repository, as generate and up take it (default: deploy/model-repository of this"
+                    + " checkout).")
+    Path repositoryRoot;
+
+    @Override
+    public Integer call() throws Exception {
+        Path root = repositoryRoot != null ? repositoryRoot : LocalStack.root().resolve("deploy/model-repository");
+        ModelRepository repository = ModelRepository.open(root);
+        ResolvedModel model = ModelChecks.require(
+                repository,
+                ModelRef.newBuilder().setName(labeller).build(),
+                ModelRole.MODEL_ROLE_LABELLER,
+                "--labeller");
+        String generatorName = model.manifest().getPairedGenerator();
+        AnnotationFolder.Contents folder = AnnotationFolder.read(
+                annotations,
+                generatorName,
+                version -> repository
+                        .resolve(generatorName, version, "generator")
+                        .manifest()
+                        .getLatent()
+                        .getDimension());
+        ResolvedModel generator = repository.resolve(generatorName, folder.generatorVersion(), "generator");
+        List<AnnotationFolder.Entry> entries = folder.entries();
+        List<String> classes = model.manifest().getClassNamesList();
+        ImageSpec spec = generator.manifest().getImage();
+        int plane = spec.getHeight() * spec.getWidth();
+        int d = generator.manifest().getLatent().getDimension();
+        int cores = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        SegmentationScore score = new SegmentationScore(classes.size());
+        try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(cores, false, false))) {
+            float[] latents = latents(onnx, repository, generator, entries, d);
+            Labelling labelling = new Labelling(repository, onnx, new Labelling.Settings(LABEL_CHUNK, cores));
+            for (int from = 0; from < entries.size(); from += LABEL_CHUNK) {
+                int rows = Math.min(LABEL_CHUNK, entries.size() - from);
+                float[] chunk = new float[rows * d];
+                System.arraycopy(latents, from * d, chunk, 0, rows * d);
+                LabelResponse labels = labelling.label(LabelRequest.newBuilder()
+                        .setLabeller(model.ref())
+                        .setGenerator(generator.ref())
+                        .setLatents(Tensors.fp32(chunk, rows, d))
+                        .build());
+                byte[] ids = labels.getLabels().getData().toByteArray();
+                float[] predicted = new float[ids.length];
+                for (int p = 0; p < ids.length; p++) {
+                    predicted[p] = ids[p] & 0xff;
+                }
+                for (int i = 0; i < rows; i++) {
+                    score.add(predicted, i * plane, truth(entries.get(from + i), spec, classes.size()));
+                }
+            }
+        }
+        Map<String, Object> classIou = new LinkedHashMap<>();
+        for (int c = 0; c < classes.size(); c++) {
+            double iou = score.iou(c);
+            classIou.put(classes.get(c), Double.isNaN(iou) ? null : iou);
+            System.out.printf("%-16s %s%n", classes.get(c), Double.isNaN(iou) ? "absent" : String.format("%.4f", iou));
+        }
+        System.out.printf(
+                "mIoU %.4f on %d annotated pictures (%s version %d)%n",
+                score.meanIou(), entries.size(), model.name(), model.version());
+        if (json != null) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("labeller", model.name());
+            out.put("labeller_version", model.version());
+            out.put("pictures", entries.size());
+            out.put("miou", score.meanIou());
+            out.put("class_iou", classIou);
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), out);
+        }
+        return 0;
+    }
+
+    private static final int LABEL_CHUNK = 64;
+
+    /** Every entry's latent: replayed ones as read, pictures encoded by the generator's paired encoder. */
+    private static float[] latents(
+            OnnxBackend onnx,
+            ModelRepository repository,
+            ResolvedModel generator,
+            List<AnnotationFolder.Entry> entries,
+            int d) {
+        float[] out = new float[entries.size() * d];
+        List<Integer> pictures = new ArrayList<>();
+        for (int i = 0; i < entries.size(); i++) {
+            if (entries.get(i).annotation().hasLatent()) {
+                List<Float> z = entries.get(i).annotation().getLatent().getValuesList();
+                for (int k = 0; k < d; k++) {
+                    out[i * d + k] = z.get(k);
+                }
+            } else {
+                pictures.add(i);
+            }
+        }
+        if (!pictures.isEmpty()) {
+            ResolvedModel encoder = ModelChecks.requirePair(
+                    repository,
+                    generator,
+                    generator.manifest().getPairedEncoder(),
+                    ModelRole.MODEL_ROLE_ENCODER,
+                    "--annotations",
+                    "to encode its pictures with");
+            ImageSpec spec = encoder.manifest().getImage();
+            int size = spec.getChannels() * spec.getHeight() * spec.getWidth();
+            float[] x = new float[pictures.size() * size];
+            for (int j = 0; j < pictures.size(); j++) {
+                AnnotationFolder.Entry entry = entries.get(pictures.get(j));
+                ChwImage image = ImageInputs.decode(entry.annotation().getImage(), spec, entry.key() + ".png");
+                System.arraycopy(image.pixels(), 0, x, j * size, size);
+            }
+            float[] means = Encoding.means(onnx, encoder, x, pictures.size());
+            for (int j = 0; j < pictures.size(); j++) {
+                System.arraycopy(means, j * d, out, pictures.get(j) * d, d);
+            }
+        }
+        return out;
+    }
+
+    /** The annotated class ids of one picture, checked against the generator's size and the labeller's classes. */
+    private static byte[] truth(AnnotationFolder.Entry entry, ImageSpec spec, int classes) {
+        String field = entry.key() + AnnotationFolder.MASK;
+        ChwImage mask = ImageCodec.decodePng(entry.annotation().getLabelPng().toByteArray(), 0f, 255f, field);
+        if (mask.channels() != 1 || mask.height() != spec.getHeight() || mask.width() != spec.getWidth()) {
+            throw new InvalidArgumentException(
+                    "--annotations",
+                    field + " is " + mask.width() + "x" + mask.height() + " with " + mask.channels()
+                            + " channels; the generator's pictures are " + spec.getWidth() + "x" + spec.getHeight()
+                            + " with one class id per pixel");
+        }
+        byte[] out = new byte[mask.pixels().length];
+        for (int p = 0; p < out.length; p++) {
+            int id = Math.round(mask.pixels()[p]);
+            if (id >= classes) {
+                throw new InvalidArgumentException(
+                        "--annotations",
+                        field + " holds class id " + id + " but the labeller has " + classes + " classes");
+            }
+            out[p] = (byte) id;
+        }
+        return out;
+    }
+}
