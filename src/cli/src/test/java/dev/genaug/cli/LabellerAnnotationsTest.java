@@ -145,19 +145,7 @@ class LabellerAnnotationsTest {
         }
         Trees.copy(MODELS.resolve(GENERATOR), direct.resolve(GENERATOR));
 
-        int code = run(
-                "labeller",
-                "train",
-                "--annotations",
-                annotations.toString(),
-                "--models",
-                repository.toString(),
-                "--name",
-                "mine",
-                "--ensemble",
-                "1",
-                "--max-epochs",
-                "1");
+        int code = train();
 
         assertThat(code).isZero();
         TrainRequest.Builder request = TrainRequest.newBuilder()
@@ -293,20 +281,7 @@ class LabellerAnnotationsTest {
         for (int i = 0; i < 3; i++) {
             annotateSample(i);
         }
-        assertThat(run(
-                        "labeller",
-                        "train",
-                        "--annotations",
-                        annotations.toString(),
-                        "--models",
-                        repository.toString(),
-                        "--name",
-                        "mine",
-                        "--ensemble",
-                        "1",
-                        "--max-epochs",
-                        "1"))
-                .isZero();
+        assertThat(train()).isZero();
         LabelResponse own;
         try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(2, false, false))) {
             own = new Labelling(ModelRepository.open(repository), onnx, new Labelling.Settings(256, 2))
@@ -341,21 +316,7 @@ class LabellerAnnotationsTest {
         for (int i = 0; i < 2; i++) {
             annotateSample(i);
         }
-        assertThat(run(
-                        "labeller",
-                        "train",
-                        "--annotations",
-                        annotations.toString(),
-                        "--models",
-                        repository.toString(),
-                        "--name",
-                        "mine",
-                        "--ensemble",
-                        "1",
-                        "--max-epochs",
-                        "1",
-                        "--classes",
-                        "background,wall,roof,door,window,trunk,crown,fruit,body,cabin,wheel"))
+        assertThat(train("--classes", "background,wall,roof,door,window,trunk,crown,fruit,body,cabin,wheel"))
                 .isZero();
         byte[] twelve = new byte[4096];
         twelve[100] = 12;
@@ -395,8 +356,9 @@ class LabellerAnnotationsTest {
         return run(args.toArray(String[]::new));
     }
 
-    private int train() {
-        return run(
+    /** Trains "mine" on the folder: one member, one epoch, enough for what these tests check. */
+    private int train(String... more) {
+        List<String> args = new ArrayList<>(List.of(
                 "labeller",
                 "train",
                 "--annotations",
@@ -406,7 +368,11 @@ class LabellerAnnotationsTest {
                 "--name",
                 "mine",
                 "--ensemble",
-                "1");
+                "1",
+                "--max-epochs",
+                "1"));
+        args.addAll(List.of(more));
+        return run(args.toArray(String[]::new));
     }
 
     private static Float[] box(float[] values) {
