@@ -39,6 +39,9 @@ import picocli.CommandLine.Option;
         description = "mIoU of a registered labeller on a folder of annotated pictures (the layout labeller train"
                 + " --annotations reads).")
 final class LabellerScoreCommand implements Callable<Integer> {
+    /** Pictures per Label call. */
+    private static final int LABEL_CHUNK = 64;
+
     @Option(names = "--labeller", required = true, description = "Registered labeller (its latest version).")
     String labeller;
 
@@ -130,8 +133,6 @@ final class LabellerScoreCommand implements Callable<Integer> {
         }
         return 0;
     }
-
-    private static final int LABEL_CHUNK = 64;
 
     /** Every entry's latent: replayed ones as read, pictures encoded by the generator's paired encoder. */
     private static float[] latents(
