@@ -9,6 +9,7 @@ import dev.genaug.api.common.v1.Provenance;
 import dev.genaug.api.dataset.v1.SampleMetadata;
 import dev.genaug.api.labeller.v1.Annotation;
 import dev.genaug.domain.error.InvalidArgumentException;
+import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.sampling.PriorSampler;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.ToIntFunction;
 import java.util.stream.Stream;
 
 /**
@@ -44,10 +44,10 @@ final class AnnotationFolder {
     private AnnotationFolder() {}
 
     /**
-     * @param generator the generator the labeller is for: replayed samples must come from it
-     * @param dimension latent dimension of the generator version the samples name
+     * @param generator the generator the labeller is for: replayed samples must come from it, and
+     *     the version they name must be in {@code repository}
      */
-    static Contents read(Path folder, String generator, ToIntFunction<String> dimension) {
+    static Contents read(Path folder, ModelRepository repository, String generator) {
         if (!Files.isDirectory(folder)) {
             throw new InvalidArgumentException("--annotations", "is not a folder: " + folder);
         }
@@ -81,7 +81,12 @@ final class AnnotationFolder {
                                     + "', the annotations before it by version " + version);
                 }
                 version = provenance.getModelVersion();
-                annotation.setLatent(replay(provenance, dimension.applyAsInt(version), key));
+                int dimension = repository
+                        .resolve(generator, version, "generator")
+                        .manifest()
+                        .getLatent()
+                        .getDimension();
+                annotation.setLatent(replay(provenance, dimension, key));
                 source = "latent of " + key + ".json (seed " + provenance.getSeed() + ", sample "
                         + provenance.getSampleIndex() + ")";
             } else if (Files.isRegularFile(png)) {

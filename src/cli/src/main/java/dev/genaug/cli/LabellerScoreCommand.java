@@ -3,6 +3,7 @@ package dev.genaug.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.genaug.api.common.v1.ModelRef;
+import dev.genaug.api.encoder.v1.EncodeRequest;
 import dev.genaug.api.labeller.v1.LabelRequest;
 import dev.genaug.api.labeller.v1.LabelResponse;
 import dev.genaug.api.model.v1.ImageSpec;
@@ -16,11 +17,9 @@ import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
 import dev.genaug.domain.tensor.ChwImage;
 import dev.genaug.domain.tensor.ImageCodec;
-import dev.genaug.domain.tensor.ImageInputs;
 import dev.genaug.domain.tensor.Tensors;
 import dev.genaug.inference.OnnxBackend;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -75,14 +74,7 @@ final class LabellerScoreCommand implements Callable<Integer> {
                 ModelRole.MODEL_ROLE_LABELLER,
                 "--labeller");
         String generatorName = model.manifest().getPairedGenerator();
-        AnnotationFolder.Contents folder = AnnotationFolder.read(
-                annotations,
-                generatorName,
-                version -> repository
-                        .resolve(generatorName, version, "generator")
-                        .manifest()
-                        .getLatent()
-                        .getDimension());
+        AnnotationFolder.Contents folder = AnnotationFolder.read(annotations, repository, generatorName);
         ResolvedModel generator = repository.resolve(generatorName, folder.generatorVersion(), "generator");
         List<AnnotationFolder.Entry> entries = folder.entries();
         List<String> classes = model.manifest().getClassNamesList();
@@ -142,36 +134,36 @@ final class LabellerScoreCommand implements Callable<Integer> {
             List<AnnotationFolder.Entry> entries,
             int d) {
         float[] out = new float[entries.size() * d];
-        List<Integer> pictures = new ArrayList<>();
+        Encoding encoding = new Encoding(repository, onnx, 1);
+        ResolvedModel encoder = null;
         for (int i = 0; i < entries.size(); i++) {
-            if (entries.get(i).annotation().hasLatent()) {
-                List<Float> z = entries.get(i).annotation().getLatent().getValuesList();
+            AnnotationFolder.Entry entry = entries.get(i);
+            if (entry.annotation().hasLatent()) {
+                List<Float> z = entry.annotation().getLatent().getValuesList();
                 for (int k = 0; k < d; k++) {
                     out[i * d + k] = z.get(k);
                 }
-            } else {
-                pictures.add(i);
+                continue;
             }
-        }
-        if (!pictures.isEmpty()) {
-            ResolvedModel encoder = ModelChecks.requirePair(
-                    repository,
-                    generator,
-                    generator.manifest().getPairedEncoder(),
-                    ModelRole.MODEL_ROLE_ENCODER,
-                    "--annotations",
-                    "to encode its pictures with");
-            ImageSpec spec = encoder.manifest().getImage();
-            int size = spec.getChannels() * spec.getHeight() * spec.getWidth();
-            float[] x = new float[pictures.size() * size];
-            for (int j = 0; j < pictures.size(); j++) {
-                AnnotationFolder.Entry entry = entries.get(pictures.get(j));
-                ChwImage image = ImageInputs.decode(entry.annotation().getImage(), spec, entry.key() + ".png");
-                System.arraycopy(image.pixels(), 0, x, j * size, size);
+            if (encoder == null) {
+                encoder = ModelChecks.requirePair(
+                        repository,
+                        generator,
+                        generator.manifest().getPairedEncoder(),
+                        ModelRole.MODEL_ROLE_ENCODER,
+                        "--annotations",
+                        "to encode its pictures with");
             }
-            float[] means = Encoding.means(onnx, encoder, x, pictures.size());
-            for (int j = 0; j < pictures.size(); j++) {
-                System.arraycopy(means, j * d, out, pictures.get(j) * d, d);
+            EncodeRequest request = EncodeRequest.newBuilder()
+                    .setModel(encoder.ref())
+                    .addImages(entry.annotation().getImage())
+                    .build();
+            try {
+                float[] mean = Tensors.toFloats(encoding.encode(request).getMean(), "mean");
+                System.arraycopy(mean, 0, out, i * d, d);
+            } catch (InvalidArgumentException e) {
+                // The encoder names images[0]: say which file that is.
+                throw new InvalidArgumentException("--annotations", entry.key() + ".png: " + e.getMessage());
             }
         }
         return out;

@@ -147,14 +147,7 @@ final class LabellerTrainCommand implements Callable<Integer> {
             request.setClassPriorCorrection(priorCorrection);
         }
         if (annotations != null) {
-            AnnotationFolder.Contents folder = AnnotationFolder.read(
-                    annotations,
-                    generator,
-                    version -> repository
-                            .resolve(generator, version, "--generator")
-                            .manifest()
-                            .getLatent()
-                            .getDimension());
+            AnnotationFolder.Contents folder = AnnotationFolder.read(annotations, repository, generator);
             request.setGenerator(ModelRef.newBuilder().setName(generator).setVersion(folder.generatorVersion()));
             List<AnnotationFolder.Entry> entries = folder.entries();
             for (int i = 0; i < entries.size(); i++) {

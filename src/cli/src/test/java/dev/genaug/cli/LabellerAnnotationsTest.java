@@ -111,7 +111,8 @@ class LabellerAnnotationsTest {
             annotateSample(i);
         }
 
-        AnnotationFolder.Contents read = AnnotationFolder.read(annotations, GENERATOR, version -> 32);
+        AnnotationFolder.Contents read =
+                AnnotationFolder.read(annotations, ModelRepository.open(repository), GENERATOR);
 
         assertThat(read.generatorVersion())
                 .isEqualTo(planned.getFirst().getModel().getVersion());
@@ -130,7 +131,8 @@ class LabellerAnnotationsTest {
         Files.write(annotations.resolve("street.png"), picture);
         Files.write(annotations.resolve("street.mask.png"), mask(5));
 
-        AnnotationFolder.Contents read = AnnotationFolder.read(annotations, GENERATOR, version -> 32);
+        AnnotationFolder.Contents read =
+                AnnotationFolder.read(annotations, ModelRepository.open(repository), GENERATOR);
 
         assertThat(read.generatorVersion()).isEmpty();
         assertThat(read.entries().getFirst().annotation().getImage().getPng().toByteArray())
@@ -178,7 +180,7 @@ class LabellerAnnotationsTest {
                 ImageCodec.encodePng(ShapesParts.render(1, 0).rgb(), 3, 64, 64));
         Files.write(annotations.resolve("v.mask.png"), mask(0));
 
-        AnnotationFolder.Entry entry = AnnotationFolder.read(annotations, GENERATOR, version -> 32)
+        AnnotationFolder.Entry entry = AnnotationFolder.read(annotations, ModelRepository.open(repository), GENERATOR)
                 .entries()
                 .getFirst();
 
@@ -199,7 +201,7 @@ class LabellerAnnotationsTest {
         Files.write(annotations.resolve("r.png"), ImageCodec.encodePng(render.rgb(), 3, 64, 64));
         Files.write(annotations.resolve("r.mask.png"), mask(3));
 
-        AnnotationFolder.Entry entry = AnnotationFolder.read(annotations, GENERATOR, version -> 32)
+        AnnotationFolder.Entry entry = AnnotationFolder.read(annotations, ModelRepository.open(repository), GENERATOR)
                 .entries()
                 .getFirst();
 
@@ -309,6 +311,28 @@ class LabellerAnnotationsTest {
         JsonNode wrong = new ObjectMapper().readTree(json.toFile());
         assertThat(wrong.get("miou").asDouble()).isLessThan(1.0);
         assertThat(wrong.get("class_iou").get("background").asDouble()).isLessThan(1.0);
+    }
+
+    @Test
+    void shouldScorePicturesThroughThePairedEncoderAndNameAPictureItCannotRead() throws Exception {
+        annotateSample(0);
+        assertThat(train()).isZero();
+        for (int i = 0; i < 2; i++) {
+            ShapesParts.Sample render = ShapesParts.render(2, i);
+            Files.write(annotations.resolve("r" + i + ".png"), ImageCodec.encodePng(render.rgb(), 3, 64, 64));
+            Files.write(annotations.resolve("r" + i + ".mask.png"), ImageCodec.encodePng(render.mask(), 1, 64, 64));
+        }
+        Path json = direct.resolve("score.json");
+
+        assertThat(score("--json", json.toString())).isZero();
+        assertThat(new ObjectMapper().readTree(json.toFile()).get("pictures").asInt())
+                .isEqualTo(3);
+
+        Files.write(annotations.resolve("r1.png"), ImageCodec.encodePng(new byte[3 * 32 * 32], 3, 32, 32));
+        assertThat(score()).isEqualTo(2);
+        assertThat(err.toString().strip())
+                .startsWith("genaug labeller score: --annotations: r1.png: images[0]")
+                .contains("32");
     }
 
     @Test
