@@ -81,6 +81,11 @@ final class LabellerScoreCommand implements Callable<Integer> {
         ImageSpec spec = generator.manifest().getImage();
         int plane = spec.getHeight() * spec.getWidth();
         int d = generator.manifest().getLatent().getDimension();
+        // Masks are checked before any inference, so a bad one fails at once.
+        byte[][] truths = new byte[entries.size()][];
+        for (int i = 0; i < truths.length; i++) {
+            truths[i] = truth(entries.get(i), spec, classes.size());
+        }
         int cores = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         SegmentationScore score = new SegmentationScore(classes.size());
         try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(cores, false, false))) {
@@ -101,7 +106,7 @@ final class LabellerScoreCommand implements Callable<Integer> {
                     predicted[p] = ids[p] & 0xff;
                 }
                 for (int i = 0; i < rows; i++) {
-                    score.add(predicted, i * plane, truth(entries.get(from + i), spec, classes.size()));
+                    score.add(predicted, i * plane, truths[from + i]);
                 }
             }
         }
