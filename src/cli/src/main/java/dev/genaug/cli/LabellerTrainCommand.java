@@ -42,9 +42,10 @@ final class LabellerTrainCommand implements Callable<Integer> {
     @Option(
             names = "--annotations",
             paramLabel = "DIR",
-            description = "Annotations: every <key>.mask.png in DIR (8-bit grayscale, one class id per pixel) with"
-                    + " <key>.json beside it, the metadata of a sample genaug generated (its latent is replayed"
-                    + " exactly), or else <key>.png (encoded by the generator's paired encoder; --refine applies).")
+            description =
+                    "Annotations: every <key>.mask.png in DIR (8-bit grayscale or palette, one class id per pixel) with"
+                            + " <key>.json beside it, the metadata of a sample genaug generated (its latent is replayed"
+                            + " exactly), or else <key>.png (encoded by the generator's paired encoder; --refine applies).")
     Path annotations;
 
     @Option(

@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.genaug.domain.error.InvalidArgumentException;
+import java.awt.image.BufferedImage;
+import java.awt.image.IndexColorModel;
+import java.io.ByteArrayOutputStream;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 
 class ImageCodecTest {
@@ -41,6 +45,31 @@ class ImageCodecTest {
     @Test
     void shouldClampOutOfRangeValues() {
         assertThat(ImageCodec.toUint8(new float[] {-3f, 2f}, -1f, 1f)).containsExactly((byte) 0, (byte) 255);
+    }
+
+    @Test
+    void shouldReadAPalettePngAsItsIndicesWhichIsHowLabelMapsAreOftenSaved() throws Exception {
+        // PASCAL VOC's masks and many annotation tools: 8-bit palette PNGs whose indices are class ids.
+        byte[] r = new byte[256];
+        byte[] g = new byte[256];
+        byte[] b = new byte[256];
+        for (int i = 0; i < 256; i++) {
+            r[i] = (byte) (i * 37);
+            g[i] = (byte) (i * 91);
+            b[i] = (byte) (255 - i);
+        }
+        BufferedImage image =
+                new BufferedImage(4, 2, BufferedImage.TYPE_BYTE_INDEXED, new IndexColorModel(8, 256, r, g, b));
+        for (int p = 0; p < 8; p++) {
+            image.getRaster().setSample(p % 4, p / 4, 0, p + 3);
+        }
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        ImageIO.write(image, "png", png);
+
+        ChwImage ids = ImageCodec.decodePng(png.toByteArray(), 0f, 255f, "label_png");
+
+        assertThat(ids.channels()).isEqualTo(1);
+        assertThat(ids.pixels()).containsExactly(3f, 4f, 5f, 6f, 7f, 8f, 9f, 10f);
     }
 
     @Test
