@@ -88,7 +88,7 @@ final class CalibrateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         check();
-        ModelRepository repository = ModelRepository.open(LocalStack.root().resolve("deploy/model-repository"));
+        ModelRepository repository = ModelRepository.open(LocalStack.models(null));
         ResolvedModel encoder = repository.resolve("shapes-encoder", "", "encoder");
         ResolvedModel generator = repository.resolve("shapes-generator", "", "generator");
         ResolvedModel classifier = repository.resolve("shapes-classifier", "", "classifier");

@@ -99,7 +99,7 @@ final class LabellerBench implements Callable<Integer> {
     public Integer call() throws Exception {
         int cores = Runtime.getRuntime().availableProcessors();
         Path scratch = Files.createTempDirectory("genaug-bench-labeller");
-        Path source = LocalStack.root().resolve("deploy/model-repository");
+        Path source = LocalStack.models(null);
         for (String m : List.of("shapes-generator", "shapes-encoder")) {
             Trees.copy(source.resolve(m), scratch.resolve(m));
         }

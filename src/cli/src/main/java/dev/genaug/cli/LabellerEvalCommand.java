@@ -208,7 +208,7 @@ final class LabellerEvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         check();
-        ModelRepository repository = ModelRepository.open(LocalStack.root().resolve("deploy/model-repository"));
+        ModelRepository repository = ModelRepository.open(LocalStack.models(null));
         ResolvedModel encoder = repository.resolve("shapes-encoder", "", "encoder");
         ResolvedModel generator = repository.resolve("shapes-generator", "", "generator");
         int classes = ShapesParts.CLASSES.size();

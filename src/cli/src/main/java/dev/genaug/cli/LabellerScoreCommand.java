@@ -66,7 +66,7 @@ final class LabellerScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path root = repositoryRoot != null ? repositoryRoot : LocalStack.root().resolve("deploy/model-repository");
+        Path root = LocalStack.models(repositoryRoot);
         ModelRepository repository = ModelRepository.open(root);
         ResolvedModel model = ModelChecks.require(
                 repository,

@@ -129,7 +129,7 @@ final class LabellerTrainCommand implements Callable<Integer> {
         if (renders != null && renders < 1) {
             throw new InvalidArgumentException("--from-renders", "must be >= 1, got " + renders);
         }
-        Path root = repositoryRoot != null ? repositoryRoot : LocalStack.root().resolve("deploy/model-repository");
+        Path root = LocalStack.models(repositoryRoot);
         ModelRepository repository = ModelRepository.open(root);
         TrainRequest.Builder request = TrainRequest.newBuilder()
                 .setGenerator(ModelRef.newBuilder().setName(generator))

@@ -68,6 +68,11 @@ final class LocalStack implements AutoCloseable {
         jvm.addAll(options.jvmOptions());
     }
 
+    /** The model repository a command names with --models, or else this checkout's. */
+    static Path models(Path chosen) {
+        return chosen != null ? chosen : root().resolve("deploy/model-repository");
+    }
+
     static Path root() {
         return ProjectFiles.root()
                 .orElseThrow(() -> new IllegalStateException(
