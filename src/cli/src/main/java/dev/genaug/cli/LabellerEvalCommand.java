@@ -10,6 +10,7 @@ import dev.genaug.domain.inference.FloatTensor;
 import dev.genaug.domain.labelling.Ensemble;
 import dev.genaug.domain.labelling.FeatureMaps;
 import dev.genaug.domain.labelling.FeatureSource;
+import dev.genaug.domain.labelling.FilterScore;
 import dev.genaug.domain.labelling.LabellerOnnx;
 import dev.genaug.domain.labelling.LabellerTrainer;
 import dev.genaug.domain.labelling.Labelling;
@@ -32,12 +33,14 @@ import picocli.CommandLine.Option;
 /**
  * {@code genaug labeller eval}: mIoU of labellers trained on N annotated renders, measured on
  * held-out renders against their ground-truth masks, with two baselines: the same ensemble on the
- * decoded image's RGB plus pixel coordinates, and the labeller trained on many annotations.
+ * decoded image's RGB plus pixel coordinates, and the labeller trained on many annotations. The
+ * held-out renders the uncertainty filter would drop are also scored apart from the kept ones.
  */
 @Command(
         name = "eval",
         mixinStandardHelpOptions = true,
-        description = "mIoU of the labeller for N annotations against ground truth, with baselines.")
+        description = "mIoU of the labeller for N annotations against ground truth, with baselines, and of the"
+                + " held-out renders its uncertainty filter drops and keeps.")
 final class LabellerEvalCommand implements Callable<Integer> {
     @Option(
             names = "--annotations",
@@ -117,8 +120,11 @@ final class LabellerEvalCommand implements Callable<Integer> {
     /** Pictures shown by --picture. */
     private static final int SHOWN = 8;
 
-    /** @param firstLabels labels of the first {@link #SHOWN} test pictures */
-    private record Result(double miou, float[] firstLabels) {}
+    /**
+     * @param firstLabels labels of the first {@link #SHOWN} test pictures
+     * @param filter what dropping the most uncertain test pictures leaves, as a line
+     */
+    private record Result(double miou, float[] firstLabels, String filter) {}
 
     /** Rows of four: render, reconstruction, true mask over the render, labels over the reconstruction. */
     private static byte[] picture(Renders test, float[] labels) {
@@ -162,8 +168,18 @@ final class LabellerEvalCommand implements Callable<Integer> {
                     "Also label with the 8-bit integer export of each labeller (int8_miou, int8_label_agreement).")
     boolean int8;
 
+    @Option(
+            names = "--drop-fraction",
+            defaultValue = "" + Labelling.DEFAULT_DROP_FRACTION,
+            description = "Share of the held-out renders the filter figures drop, the most uncertain ones"
+                    + " (default ${DEFAULT-VALUE}, a labelled job's).")
+    float dropFraction;
+
     @Option(names = "--json", description = "Write the figures to this file.")
     Path json;
+
+    /** Labels of the test pictures, and each picture's uncertainty. */
+    private record Labelled(float[] labels, float[] uncertainty) {}
 
     /** Refuses bad options before minutes of encoding and training. */
     private void check() {
@@ -197,6 +213,9 @@ final class LabellerEvalCommand implements Callable<Integer> {
         if (refine < 0 || refine > Labelling.MAX_REFINE_EVALUATIONS) {
             throw new InvalidArgumentException(
                     "--refine", "must be in [0, " + Labelling.MAX_REFINE_EVALUATIONS + "], got " + refine);
+        }
+        if (!(dropFraction >= 0 && dropFraction < 1)) {
+            throw new InvalidArgumentException("--drop-fraction", "must be in [0, 1), got " + dropFraction);
         }
         // Not capped above: this is the measuring tool, and tau sweeps go past the service's cap.
         if (!(priorCorrection >= 0) || Double.isInfinite(priorCorrection)) {
@@ -245,6 +264,7 @@ final class LabellerEvalCommand implements Callable<Integer> {
                 System.out.printf(
                         "annotations %3d  mIoU %.4f  rgb+xy baseline %.4f  (train %.1f s)%n",
                         n, row.get("miou"), row.get("rgb_baseline_miou"), row.get("train_s"));
+                System.out.printf("                 filter: %s%n", result.filter());
             }
             out.put("annotations", perN);
             Map<String, Object> first =
@@ -253,13 +273,14 @@ final class LabellerEvalCommand implements Callable<Integer> {
             out.put("rgb_baseline_miou", first.get("rgb_baseline_miou"));
             if (!skipReference) {
                 Map<String, Object> row = new LinkedHashMap<>();
-                double miou = evaluate(
-                                onnx, annotated(train, mirrored, reference), test, inputs, classes, cores, row, "")
-                        .miou();
+                Result result =
+                        evaluate(onnx, annotated(train, mirrored, reference), test, inputs, classes, cores, row, "");
+                double miou = result.miou();
                 out.put("miou_256", miou);
                 out.put("reference_annotations", reference);
                 out.put("reference", row);
                 System.out.printf("annotations %3d  mIoU %.4f  (train %.1f s)%n", reference, miou, row.get("train_s"));
+                System.out.printf("                 filter: %s%n", result.filter());
             }
         }
         out.put("held_out", heldOut);
@@ -319,13 +340,20 @@ final class LabellerEvalCommand implements Callable<Integer> {
         row.put(prefix + "train_s", seconds);
         row.put(prefix + "epochs", epochs);
         byte[] model = LabellerOnnx.export(e, inputs, 64, 64, "genaug-eval");
-        float[] labels = labelAll(onnx, model, test);
+        Labelled labelled = labelAll(onnx, model, test);
+        float[] labels = labelled.labels();
         SegmentationScore score = score(labels, test, classes);
+        FilterScore filter =
+                new FilterScore(classes, FilterScore.thresholdDropping(labelled.uncertainty(), dropFraction));
+        for (int i = 0; i < test.maps.images(); i++) {
+            filter.add(labels, i * 4096, truth(test, i), labelled.uncertainty()[i]);
+        }
+        row.put(prefix + "filter", FilterReport.figures(filter, dropFraction));
         float[] firstLabels = java.util.Arrays.copyOf(labels, SHOWN * 4096);
         if (int8) {
             byte[] quantized = LabellerOnnx.exportInt8(e, inputs, 64, 64, "genaug-eval", train.maps);
             long t1 = System.nanoTime();
-            float[] int8Labels = labelAll(onnx, quantized, test);
+            float[] int8Labels = labelAll(onnx, quantized, test).labels();
             row.put(prefix + "int8_label_s", (System.nanoTime() - t1) / 1e9);
             int same = 0;
             for (int i = 0; i < labels.length; i++) {
@@ -339,34 +367,38 @@ final class LabellerEvalCommand implements Callable<Integer> {
             perClass.put(ShapesParts.CLASSES.get(c), score.iou(c));
         }
         row.put(prefix + "class_iou", perClass);
-        return new Result(score.meanIou(), firstLabels);
+        return new Result(score.meanIou(), firstLabels, FilterReport.line(filter));
     }
 
-    private float[] labelAll(OnnxBackend onnx, byte[] model, Renders test) {
+    private Labelled labelAll(OnnxBackend onnx, byte[] model, Renders test) {
         float[] all = new float[test.maps.images() * 4096];
+        float[] uncertainty = new float[test.maps.images()];
         try (ScratchLabeller scratch = ScratchLabeller.stage(scratchRoot, model)) {
             for (int from = 0; from < test.maps.images(); from += Labelling.LABEL_CHUNK) {
                 int start = from;
                 int n = Math.min(Labelling.LABEL_CHUNK, test.maps.images() - start);
                 Map<String, FloatTensor> feeds = new LinkedHashMap<>();
                 test.maps.tensors().forEach((name, t) -> feeds.put(name, t.slice(start, n)));
-                float[] labels = onnx.infer(scratch.model(), feeds, List.of(LabellerOnnx.LABELS))
-                        .get(LabellerOnnx.LABELS)
-                        .data();
-                System.arraycopy(labels, 0, all, start * 4096, n * 4096);
+                Map<String, FloatTensor> result =
+                        onnx.infer(scratch.model(), feeds, List.of(LabellerOnnx.LABELS, LabellerOnnx.UNCERTAINTY));
+                System.arraycopy(result.get(LabellerOnnx.LABELS).data(), 0, all, start * 4096, n * 4096);
+                System.arraycopy(result.get(LabellerOnnx.UNCERTAINTY).data(), 0, uncertainty, start, n);
             }
             onnx.release(scratch.model());
         }
-        return all;
+        return new Labelled(all, uncertainty);
     }
 
     private static SegmentationScore score(float[] labels, Renders test, int classes) {
         SegmentationScore score = new SegmentationScore(classes);
         for (int i = 0; i < test.maps.images(); i++) {
-            byte[] truth = java.util.Arrays.copyOfRange(test.masks, i * 4096, (i + 1) * 4096);
-            score.add(labels, i * 4096, truth);
+            score.add(labels, i * 4096, truth(test, i));
         }
         return score;
+    }
+
+    private static byte[] truth(Renders test, int i) {
+        return java.util.Arrays.copyOfRange(test.masks, i * 4096, (i + 1) * 4096);
     }
 
     /**

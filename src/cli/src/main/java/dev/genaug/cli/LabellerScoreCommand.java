@@ -10,6 +10,7 @@ import dev.genaug.api.model.v1.ImageSpec;
 import dev.genaug.api.model.v1.ModelRole;
 import dev.genaug.domain.encoding.Encoding;
 import dev.genaug.domain.error.InvalidArgumentException;
+import dev.genaug.domain.labelling.FilterScore;
 import dev.genaug.domain.labelling.Labelling;
 import dev.genaug.domain.labelling.SegmentationScore;
 import dev.genaug.domain.repository.ModelChecks;
@@ -52,6 +53,14 @@ final class LabellerScoreCommand implements Callable<Integer> {
                     + " <key>.png (encoded by the generator's paired encoder) beside each.")
     Path annotations;
 
+    @Option(
+            names = "--drop-fraction",
+            defaultValue = "" + Labelling.DEFAULT_DROP_FRACTION,
+            description = "Drop fraction of the labelled job whose filter is scored: pictures with an uncertainty"
+                    + " above the labeller's (1 - fraction) quantile are scored apart (default ${DEFAULT-VALUE},"
+                    + " a job's default).")
+    float dropFraction;
+
     @Option(names = "--json", description = "Write the figures to this file.")
     Path json;
 
@@ -66,6 +75,9 @@ final class LabellerScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!(dropFraction >= 0 && dropFraction < 1)) {
+            throw new InvalidArgumentException("--drop-fraction", "must be in [0, 1), got " + dropFraction);
+        }
         Path root = LocalStack.models(repositoryRoot);
         ModelRepository repository = ModelRepository.open(root);
         ResolvedModel model = ModelChecks.require(
@@ -88,6 +100,8 @@ final class LabellerScoreCommand implements Callable<Integer> {
         }
         int cores = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         SegmentationScore score = new SegmentationScore(classes.size());
+        // The threshold a labelled job with this drop fraction applies.
+        FilterScore filter = new FilterScore(classes.size(), Labelling.dropThreshold(model.manifest(), dropFraction));
         try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(cores, false, false))) {
             float[] latents = latents(onnx, repository, generator, entries, d);
             Labelling labelling = new Labelling(repository, onnx, new Labelling.Settings(LABEL_CHUNK, cores));
@@ -107,6 +121,7 @@ final class LabellerScoreCommand implements Callable<Integer> {
                 }
                 for (int i = 0; i < rows; i++) {
                     score.add(predicted, i * plane, truths[from + i]);
+                    filter.add(predicted, i * plane, truths[from + i], labels.getUncertainty(i));
                 }
             }
         }
@@ -119,6 +134,10 @@ final class LabellerScoreCommand implements Callable<Integer> {
         System.out.printf(
                 "mIoU %.4f on %d annotated pictures (%s version %d)%n",
                 score.meanIou(), entries.size(), model.name(), model.version());
+        System.out.printf(
+                "uncertainty filter (drop fraction %s: above %.4f, the labeller's %d%% quantile on prior samples):"
+                        + " %s%n",
+                dropFraction, filter.threshold(), Math.round((1 - dropFraction) * 100), FilterReport.line(filter));
         if (json != null) {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("labeller", model.name());
@@ -126,6 +145,7 @@ final class LabellerScoreCommand implements Callable<Integer> {
             out.put("pictures", entries.size());
             out.put("miou", score.meanIou());
             out.put("class_iou", classIou);
+            out.put("filter", FilterReport.figures(filter, dropFraction));
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), out);
         }
         return 0;

@@ -48,13 +48,15 @@ class GenaugCliTest {
         assertThat(run("labeller", "eval", "--ensemble", "0")).isEqualTo(2);
         assertThat(run("labeller", "eval", "--hidden", "128,0")).isEqualTo(2);
         assertThat(run("labeller", "eval", "--prior-correction", "-0.5")).isEqualTo(2);
+        assertThat(run("labeller", "eval", "--drop-fraction", "1")).isEqualTo(2);
         assertThat(err.toString().lines().toList())
                 .containsExactly(
                         "genaug labeller eval: --annotations: each must be in [1, 2048], got 0",
                         "genaug labeller eval: --held-out: must be >= 1, got 0",
                         "genaug labeller eval: --ensemble: must be in [1, 64], got 0",
                         "genaug labeller eval: --hidden: each width must be in [1, 4096], got 0",
-                        "genaug labeller eval: --prior-correction: must be a finite value >= 0, got -0.5");
+                        "genaug labeller eval: --prior-correction: must be a finite value >= 0, got -0.5",
+                        "genaug labeller eval: --drop-fraction: must be in [0, 1), got 1.0");
     }
 
     @Test

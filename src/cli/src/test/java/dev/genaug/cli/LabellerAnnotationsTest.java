@@ -319,6 +319,52 @@ class LabellerAnnotationsTest {
     }
 
     @Test
+    void shouldScoreThePicturesTheJobFilterDropsApartFromTheKeptOnes() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            annotateSample(i);
+        }
+        // Two members, so that pictures differ in uncertainty.
+        assertThat(train("--ensemble", "2")).isZero();
+        ModelRepository models = ModelRepository.open(repository);
+        LabelResponse labelled;
+        try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(2, false, false))) {
+            labelled = new Labelling(models, onnx, new Labelling.Settings(256, 2))
+                    .label(LabelRequest.newBuilder()
+                            .setLabeller(ModelRef.newBuilder().setName("mine"))
+                            .setLatents(planned.getFirst().getLatents())
+                            .build());
+        }
+        // A drop fraction of 0.9: the labeller's 0.1 quantile, which most pictures exceed.
+        float threshold =
+                Labelling.dropThreshold(models.resolve("mine", "", "labeller").manifest(), 0.9f);
+        int expected = 0;
+        for (int i = 0; i < 3; i++) {
+            expected += labelled.getUncertainty(i) > threshold ? 1 : 0;
+        }
+        assertThat(expected).isPositive();
+        Path json = direct.resolve("score.json");
+
+        assertThat(score("--json", json.toString(), "--drop-fraction", "0.9")).isZero();
+        JsonNode filter = new ObjectMapper().readTree(json.toFile()).get("filter");
+        assertThat(filter.get("threshold").floatValue()).isEqualTo(threshold);
+        assertThat(filter.get("dropped").asInt()).isEqualTo(expected);
+        assertThat(filter.get("kept").asInt()).isEqualTo(3 - expected);
+        assertThat(filter.get("miou_dropped").isNumber()).isTrue();
+
+        assertThat(score("--json", json.toString(), "--drop-fraction", "0")).isZero();
+        JsonNode none = new ObjectMapper().readTree(json.toFile());
+        assertThat(none.get("filter").get("threshold").isNull()).isTrue();
+        assertThat(none.get("filter").get("dropped").asInt()).isZero();
+        assertThat(none.get("filter").get("miou_kept").asDouble())
+                .isEqualTo(none.get("miou").asDouble());
+        assertThat(none.get("filter").get("miou_dropped").isNull()).isTrue();
+
+        assertThat(score("--drop-fraction", "1")).isEqualTo(2);
+        assertThat(err.toString().strip())
+                .isEqualTo("genaug labeller score: --drop-fraction: must be in [0, 1), got 1.0");
+    }
+
+    @Test
     void shouldScorePicturesThroughThePairedEncoderAndNameAPictureItCannotRead() throws Exception {
         annotateSample(0);
         assertThat(train()).isZero();
@@ -385,7 +431,7 @@ class LabellerAnnotationsTest {
         return run(args.toArray(String[]::new));
     }
 
-    /** Trains "mine" on the folder: one member, one epoch, enough for what these tests check. */
+    /** Trains "mine" on the folder: one member unless more says otherwise, one epoch: enough for these tests. */
     private int train(String... more) {
         List<String> args = new ArrayList<>(List.of(
                 "labeller",
@@ -396,10 +442,11 @@ class LabellerAnnotationsTest {
                 repository.toString(),
                 "--name",
                 "mine",
-                "--ensemble",
-                "1",
                 "--max-epochs",
                 "1"));
+        if (!List.of(more).contains("--ensemble")) {
+            args.addAll(List.of("--ensemble", "1"));
+        }
         args.addAll(List.of(more));
         return run(args.toArray(String[]::new));
     }

@@ -1,0 +1,42 @@
+package dev.genaug.cli;
+
+import dev.genaug.domain.labelling.FilterScore;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The uncertainty filter's figures as {@code labeller eval} and {@code labeller score} print and write them. */
+final class FilterReport {
+    private FilterReport() {}
+
+    /** The JSON object: threshold, pictures kept and dropped, and the scores of each part. */
+    static Map<String, Object> figures(FilterScore filter, float dropFraction) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("drop_fraction", dropFraction);
+        // JSON has no infinities: no threshold (nothing dropped, or everything) is null.
+        out.put("threshold", Float.isInfinite(filter.threshold()) ? null : filter.threshold());
+        out.put("kept", filter.keptPictures());
+        out.put("dropped", filter.droppedPictures());
+        out.put("miou_kept", finite(filter.kept().meanIou()));
+        out.put("miou_dropped", finite(filter.dropped().meanIou()));
+        out.put("pixel_accuracy_kept", finite(filter.keptPixelAccuracy()));
+        out.put("pixel_accuracy_dropped", finite(filter.droppedPixelAccuracy()));
+        return out;
+    }
+
+    /** One line: what the dropped pictures scored against the kept ones. */
+    static String line(FilterScore filter) {
+        return String.format(
+                "dropped %d, kept %d: mIoU %.4f dropped, %.4f kept; pixel accuracy %.4f dropped, %.4f kept",
+                filter.droppedPictures(),
+                filter.keptPictures(),
+                filter.dropped().meanIou(),
+                filter.kept().meanIou(),
+                filter.droppedPixelAccuracy(),
+                filter.keptPixelAccuracy());
+    }
+
+    /** JSON has no NaN: a part with no pictures is null. */
+    private static Double finite(double v) {
+        return Double.isNaN(v) ? null : v;
+    }
+}

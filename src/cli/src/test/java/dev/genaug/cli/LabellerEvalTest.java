@@ -1,0 +1,78 @@
+package dev.genaug.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code labeller eval} end to end on a few renders: what its JSON holds. */
+class LabellerEvalTest {
+    @Test
+    void shouldScoreTheMostUncertainShareOfTheHeldOutRendersApartWhenEvaluating(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("eval.json");
+
+        int code = GenaugCli.commandLine()
+                .execute(
+                        "labeller",
+                        "eval",
+                        "--annotations",
+                        "2",
+                        "--skip-reference",
+                        "--held-out",
+                        "20",
+                        "--ensemble",
+                        "2",
+                        "--max-epochs",
+                        "1",
+                        "--drop-fraction",
+                        "0.25",
+                        "--json",
+                        json.toString());
+
+        assertThat(code).isZero();
+        JsonNode row =
+                new ObjectMapper().readTree(json.toFile()).get("annotations").get("2");
+        for (String filter : new String[] {"filter", "rgb_filter"}) {
+            JsonNode f = row.get(filter);
+            // Two members give every picture its own uncertainty: exactly a quarter of 20 is dropped.
+            assertThat(f.get("dropped").asInt()).as(filter).isEqualTo(5);
+            assertThat(f.get("kept").asInt()).as(filter).isEqualTo(15);
+            assertThat(f.get("drop_fraction").asDouble()).as(filter).isEqualTo(0.25);
+            assertThat(f.get("threshold").isNumber()).as(filter).isTrue();
+            assertThat(f.get("pixel_accuracy_kept").asDouble()).as(filter).isBetween(0.0, 1.0);
+        }
+    }
+
+    @Test
+    void shouldDropNothingWhenTheDropFractionIsZero(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("eval.json");
+
+        int code = new CommandLine(new LabellerEvalCommand())
+                .execute(
+                        "--annotations",
+                        "1",
+                        "--skip-reference",
+                        "--held-out",
+                        "4",
+                        "--ensemble",
+                        "2",
+                        "--max-epochs",
+                        "1",
+                        "--drop-fraction",
+                        "0",
+                        "--json",
+                        json.toString());
+
+        assertThat(code).isZero();
+        JsonNode row =
+                new ObjectMapper().readTree(json.toFile()).get("annotations").get("1");
+        assertThat(row.get("filter").get("dropped").asInt()).isZero();
+        assertThat(row.get("filter").get("miou_kept").asDouble())
+                .isEqualTo(row.get("miou").asDouble());
+        assertThat(row.get("filter").get("miou_dropped").isNull()).isTrue();
+    }
+}
