@@ -22,11 +22,11 @@ import dev.genaug.domain.files.Sha256;
 import dev.genaug.domain.generation.GeneratedOutputs;
 import dev.genaug.domain.inference.FloatTensor;
 import dev.genaug.domain.inference.InferenceBackend;
-import dev.genaug.domain.random.RandomStream;
 import dev.genaug.domain.repository.ModelChecks;
 import dev.genaug.domain.repository.ModelHashes;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
+import dev.genaug.domain.sampling.PriorSampler;
 import dev.genaug.domain.tensor.ChwImage;
 import dev.genaug.domain.tensor.ImageCodec;
 import dev.genaug.domain.tensor.ImageInputs;
@@ -37,6 +37,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 
 /** DatasetGAN-style labelling: training a labeller from annotations, and applying it. */
@@ -83,6 +84,8 @@ public final class Labelling {
     private final InferenceBackend backend;
     private final Settings settings;
     private final ModelHashes hashes = new ModelHashes();
+    /** Uncertainty quantiles of truncated jobs, per labeller, generator and psi; measured on first use. */
+    private final Map<String, float[]> truncatedQuantiles = new ConcurrentHashMap<>();
 
     public Labelling(ModelRepository repository, InferenceBackend backend, Settings settings) {
         this.repository = repository;
@@ -322,7 +325,11 @@ public final class Labelling {
         byte[] onnx = int8
                 ? LabellerOnnx.exportInt8(ensemble, inputs, h, w, "genaug", maps)
                 : LabellerOnnx.export(ensemble, inputs, h, w, "genaug");
-        float[] quantiles = referenceQuantiles(onnx, inputs, generator, cancelled);
+        float[] quantiles;
+        try (ScratchLabeller scratch = ScratchLabeller.stage(repository.root(), onnx)) {
+            quantiles = uncertaintyQuantiles(scratch.model(), inputs, generator, 1f, cancelled);
+            backend.release(scratch.model());
+        }
         ModelManifest.Builder manifest = identity(generator, request.getClassNamesList(), inputs).toBuilder()
                 .setFormatVersion(1)
                 .setDescription("DatasetGAN-style labeller of '" + generator.name() + "': an ensemble of "
@@ -383,30 +390,28 @@ public final class Labelling {
         return out;
     }
 
-    /** The uncertainty quantiles 0..1 of a labeller on prior samples (stream seed 0). */
-    private float[] referenceQuantiles(
-            byte[] onnx, List<LabellerOnnx.Input> inputs, ResolvedModel generator, BooleanSupplier cancelled) {
+    /**
+     * The uncertainty quantiles 0, 0.01, ..., 1 of a labeller on {@link #REFERENCE_SAMPLES} prior
+     * samples (stream seed 0) drawn with truncation {@code psi}; psi 1 gives the registered ones.
+     */
+    float[] uncertaintyQuantiles(
+            ResolvedModel labeller,
+            List<LabellerOnnx.Input> inputs,
+            ResolvedModel generator,
+            float psi,
+            BooleanSupplier cancelled) {
         int d = generator.manifest().getLatent().getDimension();
-        float[] z = new float[REFERENCE_SAMPLES * d];
-        for (int i = 0; i < REFERENCE_SAMPLES; i++) {
-            RandomStream r = RandomStream.of(0, i);
-            for (int k = 0; k < d; k++) {
-                z[i * d + k] = (float) r.nextGaussian();
-            }
-        }
+        float[] z = PriorSampler.create(d, psi, 0f, "job.").sample(0, 0, REFERENCE_SAMPLES);
         float[] u = new float[REFERENCE_SAMPLES];
-        try (ScratchLabeller scratch = ScratchLabeller.stage(repository.root(), onnx)) {
-            for (int start = 0; start < REFERENCE_SAMPLES; start += 64) {
-                if (cancelled.getAsBoolean()) {
-                    throw new CancelledException("labeller training was cancelled");
-                }
-                int n = Math.min(64, REFERENCE_SAMPLES - start);
-                FeatureMaps maps = FeatureSource.generate(
-                        backend, generator, inputs, Arrays.copyOfRange(z, start * d, (start + n) * d), n);
-                float[] part = infer(scratch.model(), maps).uncertainty();
-                System.arraycopy(part, 0, u, start, n);
+        for (int start = 0; start < REFERENCE_SAMPLES; start += 64) {
+            if (cancelled.getAsBoolean()) {
+                throw new CancelledException("labeller training was cancelled");
             }
-            backend.release(scratch.model());
+            int n = Math.min(64, REFERENCE_SAMPLES - start);
+            FeatureMaps maps = FeatureSource.generate(
+                    backend, generator, inputs, Arrays.copyOfRange(z, start * d, (start + n) * d), n);
+            float[] part = infer(labeller, maps).uncertainty();
+            System.arraycopy(part, 0, u, start, n);
         }
         Arrays.sort(u);
         float[] q = new float[101];
@@ -417,6 +422,28 @@ public final class Labelling {
             q[i] = (float) (u[lo] + (pos - lo) * (u[hi] - u[lo]));
         }
         return q;
+    }
+
+    /**
+     * The uncertainty quantiles a labelled job's filter reads: the registered ones for an
+     * untruncated job; for a truncated one, the same measurement on prior samples drawn with the
+     * job's psi, made once per labeller, generator and psi (about ten seconds on two cores).
+     * Truncation moves the uncertainty: with the registered threshold the shipped labeller dropped
+     * 10% of a job at psi 0.7 but 54% at psi 0.3 (docs/labelling.md).
+     */
+    float[] jobQuantiles(ResolvedModel labeller, ResolvedModel generator, float truncationPsi) {
+        float psi = truncationPsi == 0f ? 1f : truncationPsi;
+        List<Float> registered = labeller.manifest().getUncertaintyQuantilesList();
+        if (psi == 1f || registered.isEmpty()) {
+            float[] q = new float[registered.size()];
+            for (int i = 0; i < q.length; i++) {
+                q[i] = registered.get(i);
+            }
+            return q;
+        }
+        String key = hashes.sha256(labeller) + " " + hashes.sha256(generator) + " " + Float.floatToIntBits(psi);
+        return truncatedQuantiles.computeIfAbsent(
+                key, k -> uncertaintyQuantiles(labeller, inputsOf(labeller), generator, psi, () -> false));
     }
 
     private static String annotationHash(float[] latents, byte[] labels, TrainRequest request) {
@@ -470,7 +497,7 @@ public final class Labelling {
         return new Labelled(maps, infer(t.labeller(), maps));
     }
 
-    private static List<LabellerOnnx.Input> inputsOf(ResolvedModel labeller) {
+    static List<LabellerOnnx.Input> inputsOf(ResolvedModel labeller) {
         return labeller.manifest().getFeaturesList().stream()
                 .map(f -> new LabellerOnnx.Input(f.getName(), f.getChannels(), f.getStride()))
                 .toList();
@@ -595,13 +622,22 @@ public final class Labelling {
         return new FeatureMaps((int) rows, h, w, levels);
     }
 
-    /** The uncertainty above which a labelled job drops a sample. */
+    /** The uncertainty above which the registered quantiles (prior samples, untruncated) drop a sample. */
     public static float dropThreshold(ModelManifest labeller, float dropFraction) {
-        if (dropFraction <= 0 || labeller.getUncertaintyQuantilesCount() == 0) {
+        float[] q = new float[labeller.getUncertaintyQuantilesCount()];
+        for (int i = 0; i < q.length; i++) {
+            q[i] = labeller.getUncertaintyQuantiles(i);
+        }
+        return dropThreshold(q, dropFraction);
+    }
+
+    /** The uncertainty above which a sample is dropped, from quantiles 0, 0.01, ..., 1 (none: no filter). */
+    static float dropThreshold(float[] quantiles, float dropFraction) {
+        if (dropFraction <= 0 || quantiles.length == 0) {
             return Float.POSITIVE_INFINITY;
         }
         int i = (int) Math.round((1 - dropFraction) * 100);
-        return labeller.getUncertaintyQuantiles(Math.max(0, Math.min(100, i)));
+        return quantiles[Math.max(0, Math.min(100, i))];
     }
 
     /** Generates and labels one Kafka batch of a labelled job; throws what the job must fail with. */
@@ -618,7 +654,8 @@ public final class Labelling {
         Labelled run = run(t, latents, rows);
         Labels l = run.labels();
         float fraction = batch.getJob().hasDropFraction() ? batch.getJob().getDropFraction() : DEFAULT_DROP_FRACTION;
-        float threshold = dropThreshold(t.labeller().manifest(), fraction);
+        float threshold = dropThreshold(
+                jobQuantiles(t.labeller(), t.generator(), batch.getJob().getTruncationPsi()), fraction);
         ImageSpec spec = t.generator().manifest().getImage();
         FeatureMaps.Level image = run.maps().level(t.generator().manifest().getTensorsOrDefault("image", "image"));
         FloatTensor images =

@@ -1,0 +1,96 @@
+package dev.genaug.domain.labelling;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.genaug.api.common.v1.ModelRef;
+import dev.genaug.api.events.v1.DatasetJob;
+import dev.genaug.api.events.v1.GeneratedBatch;
+import dev.genaug.api.events.v1.LatentBatch;
+import dev.genaug.domain.repository.ModelRepository;
+import dev.genaug.domain.repository.ResolvedModel;
+import dev.genaug.domain.sampling.Sampling;
+import dev.genaug.inference.OnnxBackend;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The uncertainty filter of labelled jobs, with the shipped labeller: what share it drops. */
+class JobFilterTest {
+    private static ModelRepository repository;
+    private static OnnxBackend onnx;
+    private static Labelling labelling;
+    private static ResolvedModel labeller;
+    private static ResolvedModel generator;
+
+    @BeforeAll
+    static void open() {
+        Path root = Path.of(System.getProperty("genaug.root", "../.."));
+        repository = ModelRepository.open(root.resolve("deploy/model-repository"));
+        onnx = new OnnxBackend(new OnnxBackend.Settings(2, false, false));
+        labelling = new Labelling(repository, onnx, new Labelling.Settings(256, 2));
+        labeller = repository.resolve("shapes-labeller", "", "labeller");
+        generator = repository.resolve("shapes-generator", "", "generator");
+    }
+
+    @AfterAll
+    static void close() {
+        onnx.close();
+    }
+
+    @Test
+    void shouldReadTheRegisteredQuantilesWhenTheJobIsNotTruncated() {
+        List<Float> registered = labeller.manifest().getUncertaintyQuantilesList();
+
+        for (float psi : new float[] {0f, 1f}) {
+            float[] q = labelling.jobQuantiles(labeller, generator, psi);
+            assertThat(q).hasSize(101);
+            for (int i = 0; i < q.length; i++) {
+                assertThat(q[i]).as("psi %s, quantile %d", psi, i).isEqualTo(registered.get(i));
+            }
+        }
+    }
+
+    @Test
+    void shouldMeasureWhatRegistrationRecordedWhenSamplingUntruncated() {
+        float[] measured =
+                labelling.uncertaintyQuantiles(labeller, Labelling.inputsOf(labeller), generator, 1f, () -> false);
+
+        List<Float> registered = labeller.manifest().getUncertaintyQuantilesList();
+        for (int i = 0; i < measured.length; i++) {
+            // Equal on the machine that registered it; another CPU's kernels may round the last bits.
+            assertThat(measured[i]).as("quantile %d", i).isCloseTo(registered.get(i), within(1e-5f));
+        }
+    }
+
+    @Test
+    void shouldDropAboutTheConfiguredShareOfATruncatedJob() {
+        // At psi 0.3 the registered threshold dropped more than half of a job.
+        GeneratedBatch out = labelling.label(batch(0.3f, 120));
+
+        long dropped = out.getDroppedList().stream().filter(d -> d).count();
+        assertThat(dropped).isBetween(3L, 24L);
+        float[] q = labelling.jobQuantiles(labeller, generator, 0.3f);
+        assertThat(labelling.jobQuantiles(labeller, generator, 0.3f)).isSameAs(q);
+        assertThat(q[90]).isGreaterThan(labeller.manifest().getUncertaintyQuantiles(90));
+    }
+
+    /** The first {@code count} latents of a labelled prior job with truncation psi. */
+    private static LatentBatch batch(float psi, int count) {
+        DatasetJob job = DatasetJob.newBuilder()
+                .setJobId("filtered")
+                .setModel(ModelRef.newBuilder().setName("shapes-generator"))
+                .setLabeller(ModelRef.newBuilder().setName("shapes-labeller"))
+                .setCount(count)
+                .setSeed(11)
+                .setTruncationPsi(psi)
+                .build();
+        List<LatentBatch> batches = new ArrayList<>();
+        new Sampling(repository, 1024, count).plan(job).forEachRemaining(batches::add);
+        assertThat(batches).hasSize(1);
+        return batches.getFirst();
+    }
+}
