@@ -1,5 +1,6 @@
 package dev.genaug.cli;
 
+import dev.genaug.domain.error.InvalidArgumentException;
 import dev.genaug.domain.labelling.FilterScore;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -7,6 +8,13 @@ import java.util.Map;
 /** The uncertainty filter's figures as {@code labeller eval} and {@code labeller score} print and write them. */
 final class FilterReport {
     private FilterReport() {}
+
+    /** Refuses a --drop-fraction a labelled job would refuse. */
+    static void checkDropFraction(float dropFraction) {
+        if (!(dropFraction >= 0 && dropFraction < 1)) {
+            throw new InvalidArgumentException("--drop-fraction", "must be in [0, 1), got " + dropFraction);
+        }
+    }
 
     /** The JSON object: threshold, pictures kept and dropped, and the scores of each part. */
     static Map<String, Object> figures(FilterScore filter, float dropFraction) {

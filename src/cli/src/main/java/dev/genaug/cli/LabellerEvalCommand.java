@@ -214,9 +214,7 @@ final class LabellerEvalCommand implements Callable<Integer> {
             throw new InvalidArgumentException(
                     "--refine", "must be in [0, " + Labelling.MAX_REFINE_EVALUATIONS + "], got " + refine);
         }
-        if (!(dropFraction >= 0 && dropFraction < 1)) {
-            throw new InvalidArgumentException("--drop-fraction", "must be in [0, 1), got " + dropFraction);
-        }
+        FilterReport.checkDropFraction(dropFraction);
         // Not capped above: this is the measuring tool, and tau sweeps go past the service's cap.
         if (!(priorCorrection >= 0) || Double.isInfinite(priorCorrection)) {
             throw new InvalidArgumentException(

@@ -75,9 +75,7 @@ final class LabellerScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!(dropFraction >= 0 && dropFraction < 1)) {
-            throw new InvalidArgumentException("--drop-fraction", "must be in [0, 1), got " + dropFraction);
-        }
+        FilterReport.checkDropFraction(dropFraction);
         Path root = LocalStack.models(repositoryRoot);
         ModelRepository repository = ModelRepository.open(root);
         ResolvedModel model = ModelChecks.require(

@@ -5,9 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code labeller eval} end to end on a few renders: what its JSON holds. */
 class LabellerEvalTest {
@@ -15,25 +16,8 @@ class LabellerEvalTest {
     void shouldScoreTheMostUncertainShareOfTheHeldOutRendersApartWhenEvaluating(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("eval.json");
 
-        int code = GenaugCli.commandLine()
-                .execute(
-                        "labeller",
-                        "eval",
-                        "--annotations",
-                        "2",
-                        "--skip-reference",
-                        "--held-out",
-                        "20",
-                        "--ensemble",
-                        "2",
-                        "--max-epochs",
-                        "1",
-                        "--drop-fraction",
-                        "0.25",
-                        "--json",
-                        json.toString());
-
-        assertThat(code).isZero();
+        assertThat(eval(json, "--annotations", "2", "--held-out", "20", "--drop-fraction", "0.25"))
+                .isZero();
         JsonNode row =
                 new ObjectMapper().readTree(json.toFile()).get("annotations").get("2");
         for (String filter : new String[] {"filter", "rgb_filter"}) {
@@ -51,28 +35,29 @@ class LabellerEvalTest {
     void shouldDropNothingWhenTheDropFractionIsZero(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("eval.json");
 
-        int code = new CommandLine(new LabellerEvalCommand())
-                .execute(
-                        "--annotations",
-                        "1",
-                        "--skip-reference",
-                        "--held-out",
-                        "4",
-                        "--ensemble",
-                        "2",
-                        "--max-epochs",
-                        "1",
-                        "--drop-fraction",
-                        "0",
-                        "--json",
-                        json.toString());
-
-        assertThat(code).isZero();
+        assertThat(eval(json, "--annotations", "1", "--held-out", "4", "--drop-fraction", "0"))
+                .isZero();
         JsonNode row =
                 new ObjectMapper().readTree(json.toFile()).get("annotations").get("1");
         assertThat(row.get("filter").get("dropped").asInt()).isZero();
         assertThat(row.get("filter").get("miou_kept").asDouble())
                 .isEqualTo(row.get("miou").asDouble());
         assertThat(row.get("filter").get("miou_dropped").isNull()).isTrue();
+    }
+
+    /** A quick evaluation: two members, one epoch, no reference labeller, figures into json. */
+    private static int eval(Path json, String... more) {
+        List<String> args = new ArrayList<>(List.of(
+                "labeller",
+                "eval",
+                "--skip-reference",
+                "--ensemble",
+                "2",
+                "--max-epochs",
+                "1",
+                "--json",
+                json.toString()));
+        args.addAll(List.of(more));
+        return GenaugCli.commandLine().execute(args.toArray(String[]::new));
     }
 }
