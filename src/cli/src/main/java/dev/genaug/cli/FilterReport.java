@@ -33,6 +33,15 @@ final class FilterReport {
 
     /** One line: what the dropped pictures scored against the kept ones. */
     static String line(FilterScore filter) {
+        if (filter.droppedPictures() == 0 || filter.keptPictures() == 0) {
+            boolean keptAll = filter.droppedPictures() == 0;
+            return String.format(
+                    "%s %d: mIoU %.4f, pixel accuracy %.4f",
+                    keptAll ? "dropped none, kept" : "kept none, dropped",
+                    keptAll ? filter.keptPictures() : filter.droppedPictures(),
+                    (keptAll ? filter.kept() : filter.dropped()).meanIou(),
+                    keptAll ? filter.keptPixelAccuracy() : filter.droppedPixelAccuracy());
+        }
         return String.format(
                 "dropped %d, kept %d: mIoU %.4f dropped, %.4f kept; pixel accuracy %.4f dropped, %.4f kept",
                 filter.droppedPictures(),

@@ -132,10 +132,16 @@ final class LabellerScoreCommand implements Callable<Integer> {
         System.out.printf(
                 "mIoU %.4f on %d annotated pictures (%s version %d)%n",
                 score.meanIou(), entries.size(), model.name(), model.version());
-        System.out.printf(
-                "uncertainty filter (drop fraction %s: above %.4f, the labeller's %d%% quantile on prior samples):"
-                        + " %s%n",
-                dropFraction, filter.threshold(), Math.round((1 - dropFraction) * 100), FilterReport.line(filter));
+        if (Float.isInfinite(filter.threshold())) {
+            System.out.printf(
+                    "uncertainty filter off (drop fraction %s, or a labeller without quantiles): %s%n",
+                    dropFraction, FilterReport.line(filter));
+        } else {
+            System.out.printf(
+                    "uncertainty filter (drop fraction %s: above %.4f, the labeller's %d%% quantile on prior"
+                            + " samples): %s%n",
+                    dropFraction, filter.threshold(), Math.round((1 - dropFraction) * 100), FilterReport.line(filter));
+        }
         if (json != null) {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("labeller", model.name());
