@@ -57,8 +57,8 @@ final class LabellerScoreCommand implements Callable<Integer> {
             names = "--drop-fraction",
             defaultValue = "" + Labelling.DEFAULT_DROP_FRACTION,
             description = "Drop fraction of the labelled job whose filter is scored: pictures with an uncertainty"
-                    + " above the labeller's (1 - fraction) quantile are scored apart (default ${DEFAULT-VALUE},"
-                    + " a job's default).")
+                    + " above the labeller's registered (1 - fraction) quantile, the threshold of an untruncated"
+                    + " job, are scored apart (default ${DEFAULT-VALUE}, a job's default).")
     float dropFraction;
 
     @Option(names = "--json", description = "Write the figures to this file.")
@@ -98,7 +98,7 @@ final class LabellerScoreCommand implements Callable<Integer> {
         }
         int cores = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         SegmentationScore score = new SegmentationScore(classes.size());
-        // The threshold a labelled job with this drop fraction applies.
+        // The threshold an untruncated labelled job with this drop fraction applies.
         FilterScore filter = new FilterScore(classes.size(), Labelling.dropThreshold(model.manifest(), dropFraction));
         try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(cores, false, false))) {
             float[] latents = latents(onnx, repository, generator, entries, d);
