@@ -431,6 +431,11 @@ public final class Labelling {
      * Truncation moves the uncertainty: with the registered threshold the shipped labeller dropped
      * 10% of a job at psi 0.7 but 54% at psi 0.3 (docs/labelling.md).
      */
+    /** How many truncations this instance has measured quantiles for. */
+    int measuredTruncations() {
+        return truncatedQuantiles.size();
+    }
+
     float[] jobQuantiles(ResolvedModel labeller, ResolvedModel generator, float truncationPsi) {
         float psi = truncationPsi == 0f ? 1f : truncationPsi;
         List<Float> registered = labeller.manifest().getUncertaintyQuantilesList();
@@ -654,8 +659,11 @@ public final class Labelling {
         Labelled run = run(t, latents, rows);
         Labels l = run.labels();
         float fraction = batch.getJob().hasDropFraction() ? batch.getJob().getDropFraction() : DEFAULT_DROP_FRACTION;
-        float threshold = dropThreshold(
-                jobQuantiles(t.labeller(), t.generator(), batch.getJob().getTruncationPsi()), fraction);
+        // A job that keeps everything needs no quantiles (measuring them for a truncated one takes seconds).
+        float threshold = fraction <= 0
+                ? Float.POSITIVE_INFINITY
+                : dropThreshold(
+                        jobQuantiles(t.labeller(), t.generator(), batch.getJob().getTruncationPsi()), fraction);
         ImageSpec spec = t.generator().manifest().getImage();
         FeatureMaps.Level image = run.maps().level(t.generator().manifest().getTensorsOrDefault("image", "image"));
         FloatTensor images =

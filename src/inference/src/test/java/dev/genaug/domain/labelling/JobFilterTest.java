@@ -75,7 +75,22 @@ class JobFilterTest {
         assertThat(dropped).isBetween(3L, 24L);
         float[] q = labelling.jobQuantiles(labeller, generator, 0.3f);
         assertThat(labelling.jobQuantiles(labeller, generator, 0.3f)).isSameAs(q);
+        assertThat(labelling.measuredTruncations()).isEqualTo(1);
         assertThat(q[90]).isGreaterThan(labeller.manifest().getUncertaintyQuantiles(90));
+    }
+
+    @Test
+    void shouldKeepEverySampleWithoutMeasuringWhenTheDropFractionIsZero() {
+        Labelling fresh = new Labelling(repository, onnx, new Labelling.Settings(256, 2));
+        LatentBatch batch = batch(0.3f, 4);
+        batch = batch.toBuilder()
+                .setJob(batch.getJob().toBuilder().setDropFraction(0f))
+                .build();
+
+        GeneratedBatch out = fresh.label(batch);
+
+        assertThat(out.getDroppedList()).containsOnly(false);
+        assertThat(fresh.measuredTruncations()).isZero();
     }
 
     /** The first {@code count} latents of a labelled prior job with truncation psi. */
