@@ -82,6 +82,13 @@ class GatewayGrpcServiceTest {
                         .getDescription())
                 .startsWith("job.drop_fraction:")
                 .contains("[0, 1)");
+        assertThat(submit(job().setIgnoreBelowConfidence(0.9f)).getDescription())
+                .isEqualTo("job.ignore_below_confidence: applies to labelled jobs only: set job.labeller");
+        assertThat(submit(job().setLabeller(dev.genaug.api.common.v1.ModelRef.newBuilder()
+                                        .setName("l"))
+                                .setIgnoreBelowConfidence(0f))
+                        .getDescription())
+                .isEqualTo("job.ignore_below_confidence: must be in (0, 1], got 0.0");
         Status big = submit(job().setCount(100_000_001));
         assertThat(big.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
         Status none = catchThrowableOfType(

@@ -73,6 +73,13 @@ final class GenerateCommand implements Callable<Integer> {
             description = "Labelled jobs: share of the most uncertain samples to drop, in [0, 1) (default 0.1).")
     Float dropFraction;
 
+    @Option(
+            names = "--ignore-below",
+            paramLabel = "CONFIDENCE",
+            description = "Labelled jobs: write 255 (a loss's ignore index) in {key}.mask.png where the labeller's"
+                    + " confidence is below this value, in (0, 1] (default: every pixel keeps its class).")
+    Float ignoreBelow;
+
     @Option(names = "--output-topic", description = "Also publish every sample to this Kafka topic.")
     String outputTopic;
 
@@ -138,6 +145,9 @@ final class GenerateCommand implements Callable<Integer> {
         }
         if (labeller != null) {
             job.setLabeller(ModelRef.newBuilder().setName(labeller));
+        }
+        if (ignoreBelow != null) {
+            job.setIgnoreBelowConfidence(ignoreBelow);
         }
         if (dropFraction != null) {
             job.setDropFraction(dropFraction);

@@ -7,6 +7,7 @@ import dev.genaug.domain.dataset.PreviewGrid;
 import dev.genaug.domain.dataset.ShapesParts;
 import dev.genaug.domain.error.InvalidArgumentException;
 import dev.genaug.domain.inference.FloatTensor;
+import dev.genaug.domain.labelling.ConfidenceScore;
 import dev.genaug.domain.labelling.Ensemble;
 import dev.genaug.domain.labelling.FeatureMaps;
 import dev.genaug.domain.labelling.FeatureSource;
@@ -123,8 +124,9 @@ final class LabellerEvalCommand implements Callable<Integer> {
     /**
      * @param firstLabels labels of the first {@link #SHOWN} test pictures
      * @param filter what dropping the most uncertain test pictures leaves, as a line
+     * @param confidence how right the confident pixels are, as a line
      */
-    private record Result(double miou, float[] firstLabels, String filter) {}
+    private record Result(double miou, float[] firstLabels, String filter, String confidence) {}
 
     /** Rows of four: render, reconstruction, true mask over the render, labels over the reconstruction. */
     private static byte[] picture(Renders test, float[] labels) {
@@ -178,8 +180,8 @@ final class LabellerEvalCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Write the figures to this file.")
     Path json;
 
-    /** Labels of the test pictures, and each picture's uncertainty. */
-    private record Labelled(float[] labels, float[] uncertainty) {}
+    /** Labels and confidences of the test pictures' pixels, and each picture's uncertainty. */
+    private record Labelled(float[] labels, float[] confidence, float[] uncertainty) {}
 
     /** Refuses bad options before minutes of encoding and training. */
     private void check() {
@@ -263,6 +265,7 @@ final class LabellerEvalCommand implements Callable<Integer> {
                         "annotations %3d  mIoU %.4f  rgb+xy baseline %.4f  (train %.1f s)%n",
                         n, row.get("miou"), row.get("rgb_baseline_miou"), row.get("train_s"));
                 System.out.printf("                 filter: %s%n", result.filter());
+                System.out.printf("                 %s%n", result.confidence());
             }
             out.put("annotations", perN);
             Map<String, Object> first =
@@ -279,6 +282,7 @@ final class LabellerEvalCommand implements Callable<Integer> {
                 out.put("reference", row);
                 System.out.printf("annotations %3d  mIoU %.4f  (train %.1f s)%n", reference, miou, row.get("train_s"));
                 System.out.printf("                 filter: %s%n", result.filter());
+                System.out.printf("                 %s%n", result.confidence());
             }
         }
         out.put("held_out", heldOut);
@@ -347,6 +351,11 @@ final class LabellerEvalCommand implements Callable<Integer> {
             filter.add(labels, i * 4096, truth(test, i), labelled.uncertainty()[i]);
         }
         row.put(prefix + "filter", FilterReport.figures(filter, dropFraction));
+        ConfidenceScore confident = new ConfidenceScore(ConfidenceReport.FLOORS);
+        for (int i = 0; i < test.maps.images(); i++) {
+            confident.add(labels, labelled.confidence(), i * 4096, truth(test, i));
+        }
+        row.put(prefix + "confidence", ConfidenceReport.figures(confident));
         float[] firstLabels = java.util.Arrays.copyOf(labels, SHOWN * 4096);
         if (int8) {
             byte[] quantized = LabellerOnnx.exportInt8(e, inputs, 64, 64, "genaug-eval", train.maps);
@@ -365,11 +374,12 @@ final class LabellerEvalCommand implements Callable<Integer> {
             perClass.put(ShapesParts.CLASSES.get(c), score.iou(c));
         }
         row.put(prefix + "class_iou", perClass);
-        return new Result(score.meanIou(), firstLabels, FilterReport.line(filter));
+        return new Result(score.meanIou(), firstLabels, FilterReport.line(filter), ConfidenceReport.line(confident));
     }
 
     private Labelled labelAll(OnnxBackend onnx, byte[] model, Renders test) {
         float[] all = new float[test.maps.images() * 4096];
+        float[] confidence = new float[all.length];
         float[] uncertainty = new float[test.maps.images()];
         try (ScratchLabeller scratch = ScratchLabeller.stage(scratchRoot, model)) {
             for (int from = 0; from < test.maps.images(); from += Labelling.LABEL_CHUNK) {
@@ -377,14 +387,17 @@ final class LabellerEvalCommand implements Callable<Integer> {
                 int n = Math.min(Labelling.LABEL_CHUNK, test.maps.images() - start);
                 Map<String, FloatTensor> feeds = new LinkedHashMap<>();
                 test.maps.tensors().forEach((name, t) -> feeds.put(name, t.slice(start, n)));
-                Map<String, FloatTensor> result =
-                        onnx.infer(scratch.model(), feeds, List.of(LabellerOnnx.LABELS, LabellerOnnx.UNCERTAINTY));
+                Map<String, FloatTensor> result = onnx.infer(
+                        scratch.model(),
+                        feeds,
+                        List.of(LabellerOnnx.LABELS, LabellerOnnx.CONFIDENCE, LabellerOnnx.UNCERTAINTY));
                 System.arraycopy(result.get(LabellerOnnx.LABELS).data(), 0, all, start * 4096, n * 4096);
+                System.arraycopy(result.get(LabellerOnnx.CONFIDENCE).data(), 0, confidence, start * 4096, n * 4096);
                 System.arraycopy(result.get(LabellerOnnx.UNCERTAINTY).data(), 0, uncertainty, start, n);
             }
             onnx.release(scratch.model());
         }
-        return new Labelled(all, uncertainty);
+        return new Labelled(all, confidence, uncertainty);
     }
 
     private static SegmentationScore score(float[] labels, Renders test, int classes) {

@@ -29,6 +29,15 @@ class LabellerEvalTest {
             assertThat(f.get("threshold").isNumber()).as(filter).isTrue();
             assertThat(f.get("pixel_accuracy_kept").asDouble()).as(filter).isBetween(0.0, 1.0);
         }
+        JsonNode confidence = row.get("confidence");
+        assertThat(confidence).hasSize(3);
+        double share = 1;
+        for (JsonNode floor : confidence) {
+            // Higher floors keep fewer pixels.
+            assertThat(floor.get("pixel_share").asDouble()).isBetween(0.0, share);
+            share = floor.get("pixel_share").asDouble();
+        }
+        assertThat(confidence.get(0).get("confidence_at_least").asDouble()).isEqualTo(0.5);
     }
 
     @Test

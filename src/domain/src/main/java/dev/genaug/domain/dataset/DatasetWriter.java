@@ -355,6 +355,9 @@ public final class DatasetWriter {
                         piece.addMasks(batch.getMasks(i))
                                 .addUncertainty(batch.getUncertainty(i))
                                 .addDropped(batch.getDropped(i));
+                        if (batch.getIgnoredPixelsCount() > 0) {
+                            piece.addIgnoredPixels(batch.getIgnoredPixels(i));
+                        }
                     }
                 }
                 replace(
@@ -408,6 +411,9 @@ public final class DatasetWriter {
                     masks[slot] = samples.getMasks(i).getPng().toByteArray();
                     dropped[slot] = samples.getDropped(i);
                     meta.setLabeller(samples.getLabeller()).setUncertainty(samples.getUncertainty(i));
+                    if (samples.getIgnoredPixelsCount() > 0) {
+                        meta.setIgnoredPixels(samples.getIgnoredPixels(i));
+                    }
                 }
                 metadata[slot] = json(meta.build());
                 present++;

@@ -1,5 +1,6 @@
 package dev.genaug.domain.dataset;
 
+import dev.genaug.domain.labelling.Labelling;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -11,8 +12,11 @@ import javax.imageio.ImageIO;
 public final class MaskOverlay {
     private MaskOverlay() {}
 
-    /** Class colour: background clear, then well-separated hues (golden-angle steps). */
+    /** Class colour: background clear, then well-separated hues (golden-angle steps); ignored pixels grey. */
     static int colour(int classId) {
+        if (classId == Labelling.IGNORED) {
+            return 0x808080;
+        }
         float hue = (classId * 0.618034f) % 1f;
         return java.awt.Color.HSBtoRGB(hue, 0.85f, 1f) & 0xffffff;
     }

@@ -44,6 +44,16 @@ public final class DatasetJobValidator {
                         "job.drop_fraction", "applies to labelled jobs only: set job.labeller");
             }
         }
+        if (job.hasIgnoreBelowConfidence()) {
+            float c = job.getIgnoreBelowConfidence();
+            if (!(c > 0f && c <= 1f)) {
+                throw new InvalidArgumentException("job.ignore_below_confidence", "must be in (0, 1], got " + c);
+            }
+            if (job.getLabeller().getName().isEmpty()) {
+                throw new InvalidArgumentException(
+                        "job.ignore_below_confidence", "applies to labelled jobs only: set job.labeller");
+            }
+        }
         if (!job.getOutputTopic().isEmpty()
                 && !TOPIC.matcher(job.getOutputTopic()).matches()) {
             throw new InvalidArgumentException(

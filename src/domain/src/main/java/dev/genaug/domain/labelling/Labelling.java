@@ -71,6 +71,8 @@ public final class Labelling {
      * sqrt(0.9 x 0.1 / n)); with 256 it was 2 points, and a job dropped 7.6% instead of 10%.
      */
     public static final int REFERENCE_SAMPLES = 1024;
+    /** Mask value of a pixel a job's ignore_below_confidence leaves without a class. */
+    public static final int IGNORED = 255;
     /** Share of a labelled job dropped when the job does not say. */
     public static final float DEFAULT_DROP_FRACTION = 0.1f;
 
@@ -656,6 +658,15 @@ public final class Labelling {
                     "latents.shape[0]",
                     rows + " latents for a range of " + batch.getRange().getCount());
         }
+        // Checked before any work: a labeller with 256 classes has no value left for ignored pixels.
+        boolean ignoring = batch.getJob().hasIgnoreBelowConfidence();
+        float floor = batch.getJob().getIgnoreBelowConfidence();
+        if (ignoring && t.labeller().manifest().getClassNamesCount() > IGNORED) {
+            throw new FailedPreconditionException(
+                    "job.ignore_below_confidence: labeller '" + t.labeller().name()
+                            + "' has " + t.labeller().manifest().getClassNamesCount() + " classes, so " + IGNORED
+                            + " is one of its class ids, not free to mark ignored pixels");
+        }
         Labelled run = run(t, latents, rows);
         Labels l = run.labels();
         float fraction = batch.getJob().hasDropFraction() ? batch.getJob().getDropFraction() : DEFAULT_DROP_FRACTION;
@@ -687,8 +698,17 @@ public final class Labelling {
                     .setWidth(spec.getWidth()));
         }
         for (int i = 0; i < rows; i++) {
+            int ignored = 0;
             for (int p = 0; p < plane; p++) {
-                ids[p] = (byte) (int) l.labels()[i * plane + p];
+                if (ignoring && l.confidence()[i * plane + p] < floor) {
+                    ids[p] = (byte) IGNORED;
+                    ignored++;
+                } else {
+                    ids[p] = (byte) (int) l.labels()[i * plane + p];
+                }
+            }
+            if (ignoring) {
+                out.addIgnoredPixels(ignored);
             }
             out.addMasks(Image.newBuilder()
                     .setPng(UnsafeByteOperations.unsafeWrap(

@@ -239,7 +239,10 @@ class DatasetWriterTest {
         assertThat(preview.getHeight()).isEqualTo(7 * 4 + 8 * 2); // 50 samples, 8 per row
     }
 
-    /** A labelled batch: sample i gets mask value i % 3 everywhere; multiples of 5 are dropped. */
+    /**
+     * A labelled batch: sample i gets mask value i % 3 everywhere; multiples of 5 are dropped; i % 4
+     * pixels are counted as ignored.
+     */
     private static GeneratedBatch labelled(DatasetJob job, long start, int count) {
         GeneratedBatch.Builder b = batch(job, start, count).toBuilder()
                 .setLabeller(ModelRef.newBuilder().setName("parts").setVersion("2"))
@@ -253,7 +256,8 @@ class DatasetWriterTest {
                             .setHeight(4)
                             .setChannels(1))
                     .addUncertainty(i / 100f)
-                    .addDropped(i % 5 == 0);
+                    .addDropped(i % 5 == 0)
+                    .addIgnoredPixels((int) (i % 4));
         }
         return b.build();
     }
@@ -309,6 +313,7 @@ class DatasetWriterTest {
                 if (e.getName().equals("000000002.json")) {
                     assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8))
                             .contains("\"uncertainty\":0.02")
+                            .contains("\"ignoredPixels\":2")
                             .contains("\"labeller\":{\"name\":\"parts\",\"version\":\"2\"}");
                 }
             }

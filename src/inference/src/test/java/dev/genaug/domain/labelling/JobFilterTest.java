@@ -7,9 +7,14 @@ import dev.genaug.api.common.v1.ModelRef;
 import dev.genaug.api.events.v1.DatasetJob;
 import dev.genaug.api.events.v1.GeneratedBatch;
 import dev.genaug.api.events.v1.LatentBatch;
+import dev.genaug.api.labeller.v1.LabelRequest;
+import dev.genaug.api.labeller.v1.LabelResponse;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
 import dev.genaug.domain.sampling.Sampling;
+import dev.genaug.domain.tensor.ChwImage;
+import dev.genaug.domain.tensor.ImageCodec;
+import dev.genaug.domain.tensor.Tensors;
 import dev.genaug.inference.OnnxBackend;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,7 +23,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The uncertainty filter of labelled jobs, with the shipped labeller: what share it drops. */
+/**
+ * What labelled jobs write with the shipped labeller: the share the uncertainty filter drops, and
+ * the pixels marked ignored for want of confidence.
+ */
 class JobFilterTest {
     private static ModelRepository repository;
     private static OnnxBackend onnx;
@@ -91,6 +99,38 @@ class JobFilterTest {
 
         assertThat(out.getDroppedList()).containsOnly(false);
         assertThat(fresh.measuredTruncations()).isZero();
+    }
+
+    @Test
+    void shouldWriteTheIgnoreIndexWhereTheLabellerIsNotConfidentEnough() {
+        LatentBatch batch = batch(0f, 3);
+        batch = batch.toBuilder()
+                .setJob(batch.getJob().toBuilder().setIgnoreBelowConfidence(0.9f))
+                .build();
+        LabelResponse answer = labelling.label(LabelRequest.newBuilder()
+                .setLabeller(ModelRef.newBuilder().setName("shapes-labeller"))
+                .setLatents(batch.getLatents())
+                .build());
+        byte[] labels = answer.getLabels().getData().toByteArray();
+        float[] confidence = Tensors.toFloats(answer.getConfidence(), "confidence");
+
+        GeneratedBatch out = labelling.label(batch);
+
+        int total = 0;
+        for (int i = 0; i < 3; i++) {
+            ChwImage mask = ImageCodec.decodePng(out.getMasks(i).getPng().toByteArray(), 0f, 255f, "mask");
+            int ignored = 0;
+            for (int p = 0; p < 4096; p++) {
+                int expected = confidence[i * 4096 + p] < 0.9f ? Labelling.IGNORED : labels[i * 4096 + p] & 0xff;
+                assertThat(Math.round(mask.pixels()[p]))
+                        .as("sample %d pixel %d", i, p)
+                        .isEqualTo(expected);
+                ignored += expected == Labelling.IGNORED ? 1 : 0;
+            }
+            assertThat(out.getIgnoredPixels(i)).isEqualTo(ignored);
+            total += ignored;
+        }
+        assertThat(total).as("some pixels are below 0.9").isPositive();
     }
 
     /** The first {@code count} latents of a labelled prior job with truncation psi. */
