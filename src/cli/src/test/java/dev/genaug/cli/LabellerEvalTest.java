@@ -13,13 +13,13 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code labeller eval} end to end on a few renders: what its JSON holds. */
 class LabellerEvalTest {
     @Test
-    void shouldScoreTheMostUncertainShareOfTheHeldOutRendersApartWhenEvaluating(@TempDir Path dir) throws Exception {
+    void shouldScoreTheMostUncertainRendersApartAndEachConfidenceFloorWhenEvaluating(@TempDir Path dir)
+            throws Exception {
         Path json = dir.resolve("eval.json");
 
         assertThat(eval(json, "--annotations", "2", "--held-out", "20", "--drop-fraction", "0.25"))
                 .isZero();
-        JsonNode row =
-                new ObjectMapper().readTree(json.toFile()).get("annotations").get("2");
+        JsonNode row = row(json, 2);
         for (String filter : new String[] {"filter", "rgb_filter"}) {
             JsonNode f = row.get(filter);
             // Two members give every picture its own uncertainty: exactly a quarter of 20 is dropped.
@@ -46,12 +46,16 @@ class LabellerEvalTest {
 
         assertThat(eval(json, "--annotations", "1", "--held-out", "4", "--drop-fraction", "0"))
                 .isZero();
-        JsonNode row =
-                new ObjectMapper().readTree(json.toFile()).get("annotations").get("1");
+        JsonNode row = row(json, 1);
         assertThat(row.get("filter").get("dropped").asInt()).isZero();
         assertThat(row.get("filter").get("miou_kept").asDouble())
                 .isEqualTo(row.get("miou").asDouble());
         assertThat(row.get("filter").get("miou_dropped").isNull()).isTrue();
+    }
+
+    /** The figures of n annotations in the JSON written. */
+    private static JsonNode row(Path json, int n) throws java.io.IOException {
+        return new ObjectMapper().readTree(json.toFile()).get("annotations").get(Integer.toString(n));
     }
 
     /** A quick evaluation: two members, one epoch, no reference labeller, figures into json. */

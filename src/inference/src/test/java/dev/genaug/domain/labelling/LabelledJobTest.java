@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * What labelled jobs write with the shipped labeller: the share the uncertainty filter drops, and
  * the pixels marked ignored for want of confidence.
  */
-class JobFilterTest {
+class LabelledJobTest {
     private static ModelRepository repository;
     private static OnnxBackend onnx;
     private static Labelling labelling;
