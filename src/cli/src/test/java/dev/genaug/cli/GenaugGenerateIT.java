@@ -174,4 +174,45 @@ class GenaugGenerateIT {
             }
         }
     }
+
+    @Test
+    void shouldMarkThePixelsTheLabellerIsUnsureOfWhenAskedTo() throws Exception {
+        Path out = tmp.resolve("ignoring");
+        Run run = generate(
+                "--count", "12", "--labeller", "shapes-labeller", "--ignore-below", "0.9", "--out", out.toString());
+        assertThat(run.exit()).as(run.output()).isZero();
+
+        DatasetManifest.Builder manifest = DatasetManifest.newBuilder();
+        JsonFormat.parser().merge(Files.readString(out.resolve("manifest.json"), StandardCharsets.UTF_8), manifest);
+        assertThat(manifest.getJob().getIgnoreBelowConfidence()).isEqualTo(0.9f);
+        java.util.Map<String, Integer> marked = new java.util.HashMap<>();
+        java.util.Map<String, Integer> counted = new java.util.HashMap<>();
+        try (var tar = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
+                Files.newInputStream(out.resolve("shard-000000.tar")))) {
+            org.apache.commons.compress.archivers.tar.TarArchiveEntry e;
+            while ((e = tar.getNextEntry()) != null) {
+                String key = e.getName().substring(0, e.getName().indexOf('.'));
+                if (e.getName().endsWith(".mask.png")) {
+                    var mask = ImageIO.read(tar);
+                    int ignored = 0;
+                    for (int y = 0; y < 64; y++) {
+                        for (int x = 0; x < 64; x++) {
+                            int id = mask.getRaster().getSample(x, y, 0);
+                            assertThat(id).isIn(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255);
+                            ignored += id == 255 ? 1 : 0;
+                        }
+                    }
+                    marked.put(key, ignored);
+                } else if (e.getName().endsWith(".json")) {
+                    dev.genaug.api.dataset.v1.SampleMetadata.Builder meta =
+                            dev.genaug.api.dataset.v1.SampleMetadata.newBuilder();
+                    JsonFormat.parser().merge(new String(tar.readAllBytes(), StandardCharsets.UTF_8), meta);
+                    counted.put(key, meta.getIgnoredPixels());
+                }
+            }
+        }
+        // Each sample's metadata counts exactly the pixels its mask marks, and some are marked.
+        assertThat(counted).isEqualTo(marked).hasSize((int) manifest.getSamples());
+        assertThat(marked.values().stream().mapToInt(Integer::intValue).sum()).isPositive();
+    }
 }
