@@ -39,20 +39,14 @@ public final class DatasetJobValidator {
             if (!(f >= 0f && f < 1f)) {
                 throw new InvalidArgumentException("job.drop_fraction", "must be in [0, 1), got " + f);
             }
-            if (job.getLabeller().getName().isEmpty()) {
-                throw new InvalidArgumentException(
-                        "job.drop_fraction", "applies to labelled jobs only: set job.labeller");
-            }
+            requireLabeller(job, "job.drop_fraction");
         }
         if (job.hasIgnoreBelowConfidence()) {
             float c = job.getIgnoreBelowConfidence();
             if (!(c > 0f && c <= 1f)) {
                 throw new InvalidArgumentException("job.ignore_below_confidence", "must be in (0, 1], got " + c);
             }
-            if (job.getLabeller().getName().isEmpty()) {
-                throw new InvalidArgumentException(
-                        "job.ignore_below_confidence", "applies to labelled jobs only: set job.labeller");
-            }
+            requireLabeller(job, "job.ignore_below_confidence");
         }
         if (!job.getOutputTopic().isEmpty()
                 && !TOPIC.matcher(job.getOutputTopic()).matches()) {
@@ -60,6 +54,13 @@ public final class DatasetJobValidator {
                     "job.output_topic",
                     "must be a legal Kafka topic name (letters, digits, '.', '_', '-'), got '" + job.getOutputTopic()
                             + "'");
+        }
+    }
+
+    /** A setting of labelled jobs needs the job to name a labeller. */
+    private static void requireLabeller(DatasetJob job, String field) {
+        if (job.getLabeller().getName().isEmpty()) {
+            throw new InvalidArgumentException(field, "applies to labelled jobs only: set job.labeller");
         }
     }
 }

@@ -440,13 +440,9 @@ public final class Labelling {
 
     float[] jobQuantiles(ResolvedModel labeller, ResolvedModel generator, float truncationPsi) {
         float psi = truncationPsi == 0f ? 1f : truncationPsi;
-        List<Float> registered = labeller.manifest().getUncertaintyQuantilesList();
-        if (psi == 1f || registered.isEmpty()) {
-            float[] q = new float[registered.size()];
-            for (int i = 0; i < q.length; i++) {
-                q[i] = registered.get(i);
-            }
-            return q;
+        float[] registered = registeredQuantiles(labeller.manifest());
+        if (psi == 1f || registered.length == 0) {
+            return registered;
         }
         String key = hashes.sha256(labeller) + " " + hashes.sha256(generator) + " " + Float.floatToIntBits(psi);
         return truncatedQuantiles.computeIfAbsent(
@@ -631,11 +627,16 @@ public final class Labelling {
 
     /** The uncertainty above which the registered quantiles (prior samples, untruncated) drop a sample. */
     public static float dropThreshold(ModelManifest labeller, float dropFraction) {
+        return dropThreshold(registeredQuantiles(labeller), dropFraction);
+    }
+
+    /** The uncertainty quantiles recorded at registration (untruncated prior samples); empty if none. */
+    private static float[] registeredQuantiles(ModelManifest labeller) {
         float[] q = new float[labeller.getUncertaintyQuantilesCount()];
         for (int i = 0; i < q.length; i++) {
             q[i] = labeller.getUncertaintyQuantiles(i);
         }
-        return dropThreshold(q, dropFraction);
+        return q;
     }
 
     /** The uncertainty above which a sample is dropped, from quantiles 0, 0.01, ..., 1 (none: no filter). */
