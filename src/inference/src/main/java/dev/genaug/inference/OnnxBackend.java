@@ -101,7 +101,7 @@ public final class OnnxBackend implements InferenceBackend {
                 // runs belong to PNG encoding, Kafka and the next batch, not to busy-waiting. Within
                 // a run they still spin between operators (force_spinning_stop rather than
                 // allow_spinning 0): waking them again and again through the labeller's 83
-                // operators cost 15% of its run time (docs/labelling.md).
+                // operators cost 15% of its run time (docs/labelling-experiments.md).
                 options.addConfigEntry("session.force_spinning_stop", "1");
             }
             if (settings.useCuda()) {

@@ -225,7 +225,7 @@ public final class LabellerOnnx {
                 : fine.size() == 1 ? fine.get(0) : node("Concat", fine, "fine_inputs", intAttr("axis", 2));
         // The members' layers run in groups (MEMBERS_PER_GROUP): a group's full-resolution layer 1
         // is a fraction of all members', and groups of five measured faster than groups of ten,
-        // three, two or one, and as fast as four (docs/labelling.md). Exact whatever the grouping.
+        // three, two or one, and as fast as four (docs/labelling-experiments.md). Exact whatever the grouping.
         List<String> logits = new ArrayList<>();
         for (int m0 = 0; m0 < e; m0 += membersPerGroup) {
             int m1 = Math.min(e, m0 + membersPerGroup);
