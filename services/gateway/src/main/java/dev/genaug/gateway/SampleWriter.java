@@ -1,6 +1,5 @@
 package dev.genaug.gateway;
 
-import dev.genaug.api.dataset.v1.SampleMetadata;
 import dev.genaug.api.dataset.v1.StreamedSample;
 import dev.genaug.api.events.v1.DatasetJob;
 import dev.genaug.api.events.v1.GeneratedBatch;
@@ -109,20 +108,25 @@ public class SampleWriter {
         return last == null ? lastReport.putIfAbsent(jobId, now) == null : lastReport.replace(jobId, last, now);
     }
 
+    /** The batch's samples as the shards hold them: a labelled job's kept ones, with their masks. */
     private void publish(GeneratedBatch batch, String topic) {
+        boolean labelled = batch.getMasksCount() > 0;
         List<Uni<Void>> sends = new ArrayList<>();
         for (int i = 0; i < batch.getRange().getCount(); i++) {
+            if (labelled && batch.getDropped(i)) {
+                continue; // the uncertainty filter's decision, as in the shards
+            }
             long index = batch.getRange().getStart() + i;
-            StreamedSample sample = StreamedSample.newBuilder()
+            StreamedSample.Builder sample = StreamedSample.newBuilder()
                     .setJobId(batch.getJobId())
                     .setIndex(index)
                     .setImage(batch.getImages(i))
-                    .setMetadata(SampleMetadata.newBuilder()
-                            .setKey(DatasetWriter.key(index))
-                            .setProvenance(batch.getProvenance(i)))
-                    .build();
+                    .setMetadata(DatasetWriter.metadata(batch, i));
+            if (labelled) {
+                sample.setMask(batch.getMasks(i)).addAllClassNames(batch.getClassNamesList());
+            }
             sends.add(samples.sendMessage(
-                    KafkaRecords.keyed(SampleRange.recordKey(batch.getJobId(), index), sample, topic)));
+                    KafkaRecords.keyed(SampleRange.recordKey(batch.getJobId(), index), sample.build(), topic)));
         }
         Uni.join().all(sends).andFailFast().await().atMost(config.enqueueTimeout());
     }

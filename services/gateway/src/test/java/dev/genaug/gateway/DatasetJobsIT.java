@@ -3,10 +3,12 @@ package dev.genaug.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.util.JsonFormat;
 import dev.genaug.api.common.v1.Image;
 import dev.genaug.api.common.v1.ModelRef;
 import dev.genaug.api.common.v1.Provenance;
 import dev.genaug.api.common.v1.SampleRange;
+import dev.genaug.api.dataset.v1.DatasetManifest;
 import dev.genaug.api.dataset.v1.StreamedSample;
 import dev.genaug.api.events.v1.DatasetJob;
 import dev.genaug.api.events.v1.GeneratedBatch;
@@ -212,6 +214,72 @@ class DatasetJobsIT {
         StreamedSample first = StreamedSample.parseFrom(samples.getFirst().value());
         assertThat(first.getJobId()).isEqualTo(job.getJobId());
         assertThat(first.getMetadata().getKey()).isEqualTo(String.format("%09d", first.getIndex()));
+        assertThat(first.hasMask()).isFalse();
+        assertThat(first.getClassNamesList()).isEmpty();
+    }
+
+    /**
+     * A labelled batch as the labeller service sends it: sample i's mask holds i % 3 everywhere, its
+     * uncertainty is i / 100, and sample 2 is dropped by the filter.
+     */
+    private static GeneratedBatch labelled(DatasetJob job, long start, int count) {
+        GeneratedBatch.Builder b = generated(job, start, count).toBuilder()
+                .setLabeller(ModelRef.newBuilder().setName("toy-labeller").setVersion("1"))
+                .setLabellerSha256("cd".repeat(32))
+                .addAllClassNames(List.of("background", "body", "wheel"));
+        for (long i = start; i < start + count; i++) {
+            byte[] mask = new byte[4];
+            java.util.Arrays.fill(mask, (byte) (i % 3));
+            b.addMasks(Image.newBuilder()
+                            .setPng(ByteString.copyFrom(ImageCodec.encodePng(mask, 1, 2, 2)))
+                            .setWidth(2)
+                            .setHeight(2)
+                            .setChannels(1))
+                    .addUncertainty(i / 100f)
+                    .addDropped(i == 2);
+        }
+        return b.build();
+    }
+
+    @Test
+    void shouldStreamOnlyTheKeptSamplesWithTheirMasksAndClassNamesWhenTheJobIsLabelled() throws Exception {
+        Path out = Files.createTempDirectory(Path.of("target"), "job-").toAbsolutePath();
+        DatasetJob job = submitInto(
+                out,
+                GatewayGrpcServiceTest.job()
+                        .setCount(6)
+                        .setShardSize(4)
+                        .setLabeller(ModelRef.newBuilder().setName("toy-labeller"))
+                        .setOutputTopic("it-labelled-" + System.nanoTime()));
+        var stream = datasets.watchJob(
+                WatchJobRequest.newBuilder().setJobId(job.getJobId()).build());
+        GeneratedBatch first = labelled(job, 0, 3);
+        GeneratedBatch second = labelled(job, 3, 3);
+        deliver(second);
+        deliver(first);
+
+        assertThat(lastStatus(stream).getState()).isEqualTo(JobState.JOB_STATE_SUCCEEDED);
+        DatasetManifest.Builder manifest = DatasetManifest.newBuilder();
+        JsonFormat.parser().merge(Files.readString(out.resolve("manifest.json")), manifest);
+        assertThat(manifest.getSamples()).isEqualTo(5);
+        assertThat(manifest.getDropped()).isEqualTo(1);
+        assertThat(manifest.getClassNamesList()).containsExactly("background", "body", "wheel");
+        // Every send was acknowledged before the job could succeed: the topic is complete.
+        List<StreamedSample> streamed = new ArrayList<>();
+        for (var r : probe.collect(job.getOutputTopic(), r -> true, Duration.ofSeconds(3))) {
+            streamed.add(StreamedSample.parseFrom(r.value()));
+        }
+        assertThat(streamed).extracting(StreamedSample::getIndex).containsExactlyInAnyOrder(0L, 1L, 3L, 4L, 5L);
+        for (StreamedSample sample : streamed) {
+            int i = (int) sample.getIndex();
+            GeneratedBatch batch = i < 3 ? first : second;
+            int row = i < 3 ? i : i - 3;
+            assertThat(sample.getMask()).isEqualTo(batch.getMasks(row));
+            assertThat(sample.getClassNamesList()).containsExactly("background", "body", "wheel");
+            assertThat(sample.getMetadata().getKey()).isEqualTo(String.format("%09d", i));
+            assertThat(sample.getMetadata().getUncertainty()).isEqualTo(i / 100f);
+            assertThat(sample.getMetadata().getLabeller().getName()).isEqualTo("toy-labeller");
+        }
     }
 
     @Test

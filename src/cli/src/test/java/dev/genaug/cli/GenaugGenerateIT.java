@@ -139,6 +139,19 @@ class GenaugGenerateIT {
         assertThat(manifest.getModelsList())
                 .extracting(m -> m.getRole() + ":" + m.getModel().getName())
                 .containsExactly("generator:shapes-generator", "labeller:shapes-labeller");
+        assertThat(manifest.getClassNamesList())
+                .containsExactly(
+                        "background",
+                        "wall",
+                        "roof",
+                        "door",
+                        "window",
+                        "trunk",
+                        "crown",
+                        "fruit",
+                        "body",
+                        "cabin",
+                        "wheel");
         assertThat(manifest.getModels(1).getSha256())
                 .isEqualTo(sha256(ProjectFiles.resolve("deploy/model-repository/shapes-labeller/1/model.onnx")));
         for (ShardEntry shard : manifest.getShardsList()) {

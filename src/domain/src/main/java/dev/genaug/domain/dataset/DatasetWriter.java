@@ -373,6 +373,23 @@ public final class DatasetWriter {
         }
     }
 
+    /**
+     * Row i of a generated batch as its {key}.json describes it: key and provenance, and for a
+     * labelled batch the labeller, the uncertainty and the ignored pixels.
+     */
+    public static SampleMetadata metadata(GeneratedBatch batch, int i) {
+        SampleMetadata.Builder meta = SampleMetadata.newBuilder()
+                .setKey(key(batch.getRange().getStart() + i))
+                .setProvenance(batch.getProvenance(i));
+        if (batch.getMasksCount() > 0) {
+            meta.setLabeller(batch.getLabeller()).setUncertainty(batch.getUncertainty(i));
+            if (batch.getIgnoredPixelsCount() > 0) {
+                meta.setIgnoredPixels(batch.getIgnoredPixels(i));
+            }
+        }
+        return meta.build();
+    }
+
     private static void assembleIfComplete(Path out, DatasetJob job, long shard) throws IOException {
         int size = shardSize(job);
         int expected = samplesIn(job, shard, size);
@@ -405,17 +422,11 @@ public final class DatasetWriter {
                     continue; // overlapping pieces hold the same sample
                 }
                 images[slot] = samples.getImages(i).getPng().toByteArray();
-                SampleMetadata.Builder meta =
-                        SampleMetadata.newBuilder().setKey(key(index)).setProvenance(samples.getProvenance(i));
                 if (samples.getMasksCount() > 0) {
                     masks[slot] = samples.getMasks(i).getPng().toByteArray();
                     dropped[slot] = samples.getDropped(i);
-                    meta.setLabeller(samples.getLabeller()).setUncertainty(samples.getUncertainty(i));
-                    if (samples.getIgnoredPixelsCount() > 0) {
-                        meta.setIgnoredPixels(samples.getIgnoredPixels(i));
-                    }
                 }
-                metadata[slot] = json(meta.build());
+                metadata[slot] = json(metadata(samples, i));
                 present++;
             }
         }
@@ -497,6 +508,7 @@ public final class DatasetWriter {
                         .setRole("labeller")
                         .setModel(batch.getLabeller())
                         .setSha256(batch.getLabellerSha256()));
+                manifest.addAllClassNames(batch.getClassNamesList());
             }
             if (!previewImages.isEmpty()) { // empty only when the filter dropped every sample
                 replace(out.resolve(PREVIEW), PreviewGrid.of(previewImages, PREVIEW_COLUMNS));

@@ -688,7 +688,8 @@ public final class Labelling {
                 .setModel(t.generator().ref())
                 .setModelSha256(hashes.sha256(t.generator()))
                 .setLabeller(t.labeller().ref())
-                .setLabellerSha256(hashes.sha256(t.labeller()));
+                .setLabellerSha256(hashes.sha256(t.labeller()))
+                .addAllClassNames(t.labeller().manifest().getClassNamesList());
         int plane = spec.getHeight() * spec.getWidth();
         byte[] ids = new byte[plane];
         for (byte[] png : GeneratedOutputs.pngs(images, spec)) {

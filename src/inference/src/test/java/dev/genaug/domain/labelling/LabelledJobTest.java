@@ -102,6 +102,21 @@ class LabelledJobTest {
     }
 
     @Test
+    void shouldNameTheLabellersClassesInIdOrderForTheManifest() {
+        LatentBatch batch = batch(1f, 2);
+        batch = batch.toBuilder()
+                .setJob(batch.getJob().toBuilder().setDropFraction(0f))
+                .build();
+
+        GeneratedBatch out = labelling.label(batch);
+
+        assertThat(out.getClassNamesList())
+                .isEqualTo(labeller.manifest().getClassNamesList())
+                .startsWith("background")
+                .hasSize(11);
+    }
+
+    @Test
     void shouldWriteTheIgnoreIndexWhereTheLabellerIsNotConfidentEnough() {
         LatentBatch batch = batch(0f, 3);
         batch = batch.toBuilder()
