@@ -61,6 +61,16 @@ class LabellerGrpcServiceTest {
                 .build();
     }
 
+    /** An annotation whose first {@code pixels} pixels are class 1 and the others 255, not annotated. */
+    private static Annotation annotated(int size, int pixels) {
+        byte[] mask = new byte[size * size];
+        java.util.Arrays.fill(mask, (byte) 255);
+        java.util.Arrays.fill(mask, 0, pixels, (byte) 1);
+        return annotation(size, 0).toBuilder()
+                .setLabelPng(ByteString.copyFrom(ImageCodec.encodePng(mask, 1, size, size)))
+                .build();
+    }
+
     private static TrainRequest.Builder train() {
         return TrainRequest.newBuilder()
                 .setGenerator(ModelRef.newBuilder().setName("toy-generator"))
@@ -91,6 +101,17 @@ class LabellerGrpcServiceTest {
                 .contains("class id 7");
         Status empty = train(train().clearAnnotations().build());
         assertThat(empty.getDescription()).startsWith("annotations:");
+        Status unannotated = train(train().addAnnotations(annotated(16, 0)).build());
+        assertThat(unannotated.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(unannotated.getDescription())
+                .isEqualTo("annotations[1].label_png: annotates no pixel: every pixel is 255 (not annotated)");
+        Status few = train(train().clearAnnotations()
+                .addAnnotations(annotated(16, 40))
+                .addAnnotations(annotated(16, 20))
+                .build());
+        assertThat(few.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(few.getDescription())
+                .isEqualTo("annotations: annotate 60 pixels in all; training needs at least 64 (one mini-batch)");
         Status latent = train(train().addAnnotations(Annotation.newBuilder()
                         .setLatent(Latent.newBuilder().addValues(1f))
                         .setLabelPng(mask(16, 0)))

@@ -178,9 +178,20 @@ class LabellerTrainingTest {
         assertThat(tooMany.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
 
         // Training again adds version 2 beside version 1; each records its class-prior correction.
+        // This time the masks annotate the objects only: their background pixels are 255.
+        TrainRequest.Builder partial = fromRenders("parts", 2, 1, 1).setClassPriorCorrection(0f);
+        for (int i = 0; i < partial.getAnnotationsCount(); i++) {
+            byte[] mask = ShapesParts.render(1, i).mask();
+            for (int p = 0; p < mask.length; p++) {
+                mask[p] = mask[p] == 0 ? (byte) Labelling.IGNORED : mask[p];
+            }
+            partial.setAnnotations(
+                    i,
+                    partial.getAnnotations(i).toBuilder()
+                            .setLabelPng(ByteString.copyFrom(ImageCodec.encodePng(mask, 1, 64, 64))));
+        }
         List<TrainProgress> again = new ArrayList<>();
-        labeller.train(fromRenders("parts", 2, 1, 1).setClassPriorCorrection(0f).build())
-                .forEachRemaining(again::add);
+        labeller.train(partial.build()).forEachRemaining(again::add);
         assertThat(again.getLast().getLabeller().getVersion()).isEqualTo("2");
         assertThat(repository.resolve("parts/1/model.onnx")).isRegularFile();
         ModelRepository models = ModelRepository.open(repository);

@@ -284,7 +284,7 @@ class LabellerAnnotationsTest {
     }
 
     @Test
-    void shouldScoreOneOnTheLabellersOwnLabelsAndLessWhenAMaskDisagrees() throws Exception {
+    void shouldScoreOneOnTheLabellersOwnLabelsLessWhenAMaskDisagreesAndSkipPixelsNotAnnotated() throws Exception {
         for (int i = 0; i < 3; i++) {
             annotateSample(i);
         }
@@ -316,6 +316,23 @@ class LabellerAnnotationsTest {
         JsonNode wrong = new ObjectMapper().readTree(json.toFile());
         assertThat(wrong.get("miou").asDouble()).isLessThan(1.0);
         assertThat(wrong.get("class_iou").get("background").asDouble()).isLessThan(1.0);
+
+        // The same mask with the labelled parts left unannotated (255): nothing wrong is left.
+        byte[] partial = new byte[4096];
+        for (int p = 0; p < 4096; p++) {
+            partial[p] = ids[p] == 0 ? 0 : (byte) Labelling.IGNORED;
+        }
+        Files.write(annotations.resolve("000000000.mask.png"), ImageCodec.encodePng(partial, 1, 64, 64));
+        assertThat(score("--json", json.toString())).isZero();
+        assertThat(new ObjectMapper().readTree(json.toFile()).get("miou").asDouble())
+                .isEqualTo(1.0);
+
+        java.util.Arrays.fill(partial, (byte) Labelling.IGNORED);
+        Files.write(annotations.resolve("000000000.mask.png"), ImageCodec.encodePng(partial, 1, 64, 64));
+        assertThat(score()).isEqualTo(2);
+        assertThat(err.toString().strip())
+                .isEqualTo("genaug labeller score: --annotations: 000000000.mask.png annotates no pixel: every"
+                        + " pixel is 255 (not annotated)");
     }
 
     @Test
@@ -411,7 +428,7 @@ class LabellerAnnotationsTest {
         List<String> lines = err.toString().lines().toList();
         assertThat(lines.get(0))
                 .isEqualTo("genaug labeller score: --annotations: 000000001.mask.png holds class id 12 but the"
-                        + " labeller has 11 classes");
+                        + " labeller has 11 classes (and 255 marks a pixel not annotated)");
         assertThat(lines.get(1))
                 .startsWith("genaug labeller score: --labeller: ")
                 .contains("'nobody'");

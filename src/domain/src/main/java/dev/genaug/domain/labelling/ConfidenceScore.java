@@ -18,10 +18,18 @@ public final class ConfidenceScore {
         correct = new long[floors.length];
     }
 
-    /** Adds pixels: predicted class ids and confidences from {@code offset}, true class ids. */
+    /**
+     * Adds pixels: predicted class ids and confidences from {@code offset}, true class ids; a true
+     * id of {@link Labelling#IGNORED} (not annotated) is skipped.
+     */
     public void add(float[] predicted, float[] confidence, int offset, byte[] truth) {
         for (int p = 0; p < truth.length; p++) {
-            boolean right = (int) predicted[offset + p] == (truth[p] & 0xff);
+            int t = truth[p] & 0xff;
+            if (t == Labelling.IGNORED) {
+                continue;
+            }
+            pixels++;
+            boolean right = (int) predicted[offset + p] == t;
             for (int k = 0; k < floors.length; k++) {
                 if (confidence[offset + p] >= floors[k]) {
                     covered[k]++;
@@ -29,7 +37,6 @@ public final class ConfidenceScore {
                 }
             }
         }
-        pixels += truth.length;
     }
 
     public int floors() {
@@ -40,7 +47,7 @@ public final class ConfidenceScore {
         return floors[k];
     }
 
-    /** Share of all pixels whose confidence is at least floor k; NaN before any pixel. */
+    /** Share of the annotated pixels whose confidence is at least floor k; NaN before any pixel. */
     public double coverage(int k) {
         return pixels == 0 ? Double.NaN : (double) covered[k] / pixels;
     }

@@ -43,13 +43,25 @@ public final class FilterScore {
         return sorted[uncertainties.length - drop - 1];
     }
 
-    /** Adds one picture: predicted and true class ids, pixel by pixel, and its uncertainty. */
+    /**
+     * Adds one picture: predicted and true class ids, pixel by pixel, and its uncertainty. Pixels
+     * whose true id is {@link Labelling#IGNORED} (not annotated) are skipped; at least one must be
+     * annotated.
+     */
     public void add(float[] predicted, int offset, byte[] truth, float uncertainty) {
         int right = 0;
+        int annotated = 0;
         for (int p = 0; p < truth.length; p++) {
-            right += (int) predicted[offset + p] == (truth[p] & 0xff) ? 1 : 0;
+            int t = truth[p] & 0xff;
+            if (t != Labelling.IGNORED) {
+                annotated++;
+                right += (int) predicted[offset + p] == t ? 1 : 0;
+            }
         }
-        double accuracy = (double) right / truth.length;
+        if (annotated == 0) {
+            throw new IllegalArgumentException("a picture with no annotated pixel has no accuracy");
+        }
+        double accuracy = (double) right / annotated;
         if (uncertainty > threshold) {
             dropped.add(predicted, offset, truth);
             droppedPictures++;

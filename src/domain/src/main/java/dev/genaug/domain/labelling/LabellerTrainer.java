@@ -99,11 +99,8 @@ public final class LabellerTrainer {
         PixelMlp net = new PixelMlp(sizes, RandomStream.of(settings.seed(), 2L * member));
         RandomStream order = RandomStream.of(settings.seed(), 2L * member + 1);
         int plane = maps.height() * maps.width();
-        int pixels = maps.images() * plane;
-        int[] perm = new int[pixels];
-        for (int i = 0; i < pixels; i++) {
-            perm[i] = i;
-        }
+        int[] perm = annotatedPixels(labels);
+        int pixels = perm.length;
         int d = maps.dimension();
         float[] mean = moments[0];
         float[] inv = new float[d];
@@ -156,6 +153,21 @@ public final class LabellerTrainer {
             }
         }
         return net;
+    }
+
+    /** Indices of the pixels with a class, in order (all of them when no pixel is left unannotated). */
+    static int[] annotatedPixels(byte[] labels) {
+        int n = 0;
+        for (byte label : labels) {
+            n += (label & 0xff) == Labelling.IGNORED ? 0 : 1;
+        }
+        int[] out = new int[n];
+        for (int p = 0, j = 0; p < labels.length; p++) {
+            if ((labels[p] & 0xff) != Labelling.IGNORED) {
+                out[j++] = p;
+            }
+        }
+        return out;
     }
 
     private static void shuffle(int[] a, RandomStream r) {

@@ -71,8 +71,14 @@ public final class Labelling {
      * sqrt(0.9 x 0.1 / n)); with 256 it was 2 points, and a job dropped 7.6% instead of 10%.
      */
     public static final int REFERENCE_SAMPLES = 1024;
-    /** Mask value of a pixel a job's ignore_below_confidence leaves without a class. */
+    /**
+     * Mask value of a pixel without a class (the ignore index of segmentation losses): what a job's
+     * ignore_below_confidence writes, and in annotations a pixel left unannotated, which training
+     * and scoring skip.
+     */
     public static final int IGNORED = 255;
+    /** Pixels of a training mini-batch. */
+    static final int BATCH = 64;
     /** Share of a labelled job dropped when the job does not say. */
     public static final float DEFAULT_DROP_FRACTION = 0.1f;
 
@@ -172,6 +178,7 @@ public final class Labelling {
         List<Integer> imageRows = new ArrayList<>();
         List<float[]> images = new ArrayList<>();
         ResolvedModel encoder = null;
+        long annotated = 0;
         for (int i = 0; i < n; i++) {
             Annotation a = request.getAnnotations(i);
             String field = "annotations[" + i + "]";
@@ -219,15 +226,28 @@ public final class Labelling {
                         "is " + mask.width() + "x" + mask.height() + ", the generator's images are " + spec.getWidth()
                                 + "x" + spec.getHeight());
             }
+            int annotatedHere = 0;
             for (int p = 0; p < plane; p++) {
-                float v = mask.pixels()[p];
-                if (v >= classes) {
+                int id = Math.round(mask.pixels()[p]);
+                if (id != IGNORED && id >= classes) {
                     throw new InvalidArgumentException(
                             field + ".label_png",
-                            "holds class id " + (int) v + " but there are only " + classes + " class names");
+                            "holds class id " + id + " but there are only " + classes + " class names (and " + IGNORED
+                                    + " for a pixel not annotated)");
                 }
-                labels[i * plane + p] = (byte) Math.round(v);
+                labels[i * plane + p] = (byte) id;
+                annotatedHere += id == IGNORED ? 0 : 1;
             }
+            if (annotatedHere == 0) {
+                throw new InvalidArgumentException(
+                        field + ".label_png", "annotates no pixel: every pixel is " + IGNORED + " (not annotated)");
+            }
+            annotated += annotatedHere;
+        }
+        if (annotated < BATCH) {
+            throw new InvalidArgumentException(
+                    "annotations",
+                    "annotate " + annotated + " pixels in all; training needs at least " + BATCH + " (one mini-batch)");
         }
         float[] pixels = new float[images.stream().mapToInt(x -> x.length).sum()];
         int at = 0;
@@ -306,7 +326,7 @@ public final class Labelling {
                 request.getMaxEpochs() > 0 ? request.getMaxEpochs() : 100,
                 request.getPatience() > 0 ? request.getPatience() : 50,
                 request.getSeed(),
-                64,
+                BATCH,
                 1e-3f,
                 settings.threads());
         double[] lastLoss = new double[ts.ensemble()];

@@ -13,10 +13,16 @@ public final class SegmentationScore {
         union = new long[classes];
     }
 
-    /** Adds one picture: predicted and true class ids, pixel by pixel. */
+    /**
+     * Adds one picture: predicted and true class ids, pixel by pixel; a true id of {@link
+     * Labelling#IGNORED} (not annotated) is skipped.
+     */
     public void add(float[] predicted, int offset, byte[] truth) {
         for (int p = 0; p < truth.length; p++) {
             int t = truth[p] & 0xff;
+            if (t == Labelling.IGNORED) {
+                continue;
+            }
             int q = (int) predicted[offset + p];
             if (t == q) {
                 intersection[t]++;

@@ -26,6 +26,22 @@ class ConfidenceScoreTest {
     }
 
     @Test
+    void shouldSkipPixelsNotAnnotated() {
+        ConfidenceScore score = new ConfidenceScore(0f, 0.9f);
+        // The 255s (not annotated) would be a wrong pixel at 0.95 and a right one at 0.1.
+        float[] predicted = {1, 0, 1, 0};
+        float[] confidence = {0.95f, 0.95f, 0.5f, 0.1f};
+        byte[] truth = {1, (byte) 255, 0, (byte) 255};
+
+        score.add(predicted, confidence, 0, truth);
+
+        assertThat(score.coverage(0)).isEqualTo(1.0);
+        assertThat(score.accuracy(0)).isEqualTo(0.5);
+        assertThat(score.coverage(1)).isEqualTo(0.5);
+        assertThat(score.accuracy(1)).isEqualTo(1.0);
+    }
+
+    @Test
     void shouldReportNaNWhereNoPixelCounts() {
         ConfidenceScore score = new ConfidenceScore(0.99f);
 

@@ -40,6 +40,23 @@ class FilterScoreTest {
     }
 
     @Test
+    void shouldSkipPixelsNotAnnotatedInIousAndAccuracy() {
+        FilterScore filter = new FilterScore(2, 0.5f);
+        byte[] partial = {0, (byte) 255, 1, (byte) 255};
+
+        filter.add(new float[] {0, 1, 1, 0}, 0, partial, 0.1f); // right where annotated
+        filter.add(new float[] {1, 1, 1, 1}, 0, partial, 0.9f); // half wrong where annotated
+
+        assertThat(filter.kept().meanIou()).isEqualTo(1.0);
+        assertThat(filter.keptPixelAccuracy()).isEqualTo(1.0);
+        assertThat(filter.droppedPixelAccuracy()).isEqualTo(0.5);
+        assertThat(filter.dropped().iou(1)).isEqualTo(0.5);
+        assertThatThrownBy(() -> filter.add(new float[] {0, 0}, 0, new byte[] {(byte) 255, (byte) 255}, 0f))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no annotated pixel");
+    }
+
+    @Test
     void shouldScoreThePicturesAboveTheThresholdApartFromTheKeptOnes() {
         FilterScore filter = new FilterScore(2, 0.5f);
 
