@@ -209,24 +209,6 @@ final class LabellerScoreCommand implements Callable<Integer> {
                             + " channels; the generator's pictures are " + spec.getWidth() + "x" + spec.getHeight()
                             + " with one class id per pixel");
         }
-        byte[] out = new byte[mask.pixels().length];
-        int annotated = 0;
-        for (int p = 0; p < out.length; p++) {
-            int id = Math.round(mask.pixels()[p]);
-            if (id != Labelling.IGNORED && id >= classes) {
-                throw new InvalidArgumentException(
-                        "--annotations",
-                        field + " holds class id " + id + " but the labeller has " + classes + " classes (and "
-                                + Labelling.IGNORED + " marks a pixel not annotated)");
-            }
-            out[p] = (byte) id;
-            annotated += id == Labelling.IGNORED ? 0 : 1;
-        }
-        if (annotated == 0) {
-            throw new InvalidArgumentException(
-                    "--annotations",
-                    field + " annotates no pixel: every pixel is " + Labelling.IGNORED + " (not annotated)");
-        }
-        return out;
+        return Labelling.classIds(mask, classes, "--annotations", field);
     }
 }

@@ -427,8 +427,8 @@ class LabellerAnnotationsTest {
                 .isEqualTo(2);
         List<String> lines = err.toString().lines().toList();
         assertThat(lines.get(0))
-                .isEqualTo("genaug labeller score: --annotations: 000000001.mask.png holds class id 12 but the"
-                        + " labeller has 11 classes (and 255 marks a pixel not annotated)");
+                .isEqualTo("genaug labeller score: --annotations: 000000001.mask.png holds class id 12 but there"
+                        + " are only 11 class names (and 255 for a pixel not annotated)");
         assertThat(lines.get(1))
                 .startsWith("genaug labeller score: --labeller: ")
                 .contains("'nobody'");

@@ -226,23 +226,9 @@ public final class Labelling {
                         "is " + mask.width() + "x" + mask.height() + ", the generator's images are " + spec.getWidth()
                                 + "x" + spec.getHeight());
             }
-            int annotatedHere = 0;
-            for (int p = 0; p < plane; p++) {
-                int id = Math.round(mask.pixels()[p]);
-                if (id != IGNORED && id >= classes) {
-                    throw new InvalidArgumentException(
-                            field + ".label_png",
-                            "holds class id " + id + " but there are only " + classes + " class names (and " + IGNORED
-                                    + " for a pixel not annotated)");
-                }
-                labels[i * plane + p] = (byte) id;
-                annotatedHere += id == IGNORED ? 0 : 1;
-            }
-            if (annotatedHere == 0) {
-                throw new InvalidArgumentException(
-                        field + ".label_png", "annotates no pixel: every pixel is " + IGNORED + " (not annotated)");
-            }
-            annotated += annotatedHere;
+            byte[] ids = classIds(mask, classes, field + ".label_png", "");
+            System.arraycopy(ids, 0, labels, i * plane, plane);
+            annotated += LabellerTrainer.annotatedPixels(ids).length;
         }
         if (annotated < BATCH) {
             throw new InvalidArgumentException(
@@ -256,6 +242,35 @@ public final class Labelling {
             at += x.length;
         }
         return new Checked(generator, labels, latents, imageRows, pixels, encoder);
+    }
+
+    /**
+     * The class ids of a label map, checked: each below {@code classes} or {@link #IGNORED} (not
+     * annotated), and at least one pixel annotated.
+     *
+     * @param field the request field or option an error names
+     * @param subject what an error's message is about, before it; "" for the field itself
+     */
+    public static byte[] classIds(ChwImage mask, int classes, String field, String subject) {
+        String about = subject.isEmpty() ? "" : subject + " ";
+        byte[] ids = new byte[mask.pixels().length];
+        boolean any = false;
+        for (int p = 0; p < ids.length; p++) {
+            int id = Math.round(mask.pixels()[p]);
+            if (id != IGNORED && id >= classes) {
+                throw new InvalidArgumentException(
+                        field,
+                        about + "holds class id " + id + " but there are only " + classes + " class names (and "
+                                + IGNORED + " for a pixel not annotated)");
+            }
+            ids[p] = (byte) id;
+            any |= id != IGNORED;
+        }
+        if (!any) {
+            throw new InvalidArgumentException(
+                    field, about + "annotates no pixel: every pixel is " + IGNORED + " (not annotated)");
+        }
+        return ids;
     }
 
     /** Progress of a training: one report per member epoch. */
