@@ -152,6 +152,13 @@ class GenaugGenerateIT {
                         "body",
                         "cabin",
                         "wheel");
+        // An untruncated job applies the labeller's registered 0.9 quantile.
+        assertThat(manifest.getDropThreshold())
+                .isEqualTo(dev.genaug.domain.repository.ModelRepository.open(
+                                ProjectFiles.resolve("deploy/model-repository"))
+                        .resolve("shapes-labeller", "", "labeller")
+                        .manifest()
+                        .getUncertaintyQuantiles(90));
         assertThat(manifest.getModels(1).getSha256())
                 .isEqualTo(sha256(ProjectFiles.resolve("deploy/model-repository/shapes-labeller/1/model.onnx")));
         for (ShardEntry shard : manifest.getShardsList()) {

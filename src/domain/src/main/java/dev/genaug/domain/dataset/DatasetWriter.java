@@ -509,6 +509,9 @@ public final class DatasetWriter {
                         .setModel(batch.getLabeller())
                         .setSha256(batch.getLabellerSha256()));
                 manifest.addAllClassNames(batch.getClassNamesList());
+                if (batch.hasDropThreshold()) {
+                    manifest.setDropThreshold(batch.getDropThreshold());
+                }
             }
             if (!previewImages.isEmpty()) { // empty only when the filter dropped every sample
                 replace(out.resolve(PREVIEW), PreviewGrid.of(previewImages, PREVIEW_COLUMNS));

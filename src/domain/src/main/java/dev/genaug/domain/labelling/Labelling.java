@@ -725,6 +725,9 @@ public final class Labelling {
                 .setLabeller(t.labeller().ref())
                 .setLabellerSha256(hashes.sha256(t.labeller()))
                 .addAllClassNames(t.labeller().manifest().getClassNamesList());
+        if (threshold != Float.POSITIVE_INFINITY) {
+            out.setDropThreshold(threshold);
+        }
         int plane = spec.getHeight() * spec.getWidth();
         byte[] ids = new byte[plane];
         for (byte[] png : GeneratedOutputs.pngs(images, spec)) {

@@ -235,6 +235,7 @@ class DatasetWriterTest {
         assertThat(manifest.getModels(0).getModel().getVersion()).isEqualTo("1");
         assertThat(manifest.getModels(0).getSha256()).isEqualTo("ab".repeat(32));
         assertThat(manifest.getClassNamesList()).isEmpty(); // unlabelled
+        assertThat(manifest.hasDropThreshold()).isFalse();
         var preview = ImageIO.read(out.resolve(DatasetWriter.PREVIEW).toFile());
         assertThat(preview.getWidth()).isEqualTo(8 * 4 + 9 * 2);
         assertThat(preview.getHeight()).isEqualTo(7 * 4 + 8 * 2); // 50 samples, 8 per row
@@ -248,7 +249,8 @@ class DatasetWriterTest {
         GeneratedBatch.Builder b = batch(job, start, count).toBuilder()
                 .setLabeller(ModelRef.newBuilder().setName("parts").setVersion("2"))
                 .setLabellerSha256("cd".repeat(32))
-                .addAllClassNames(List.of("background", "roof", "door"));
+                .addAllClassNames(List.of("background", "roof", "door"))
+                .setDropThreshold(0.25f);
         for (long i = start; i < start + count; i++) {
             byte[] mask = new byte[16];
             java.util.Arrays.fill(mask, (byte) (i % 3));
@@ -265,7 +267,7 @@ class DatasetWriterTest {
     }
 
     @Test
-    void shouldWriteMasksClassNamesAndCountDroppedSamplesWhenTheJobIsLabelled() throws IOException {
+    void shouldWriteMasksClassNamesAndTheDroppedCountAndThresholdWhenTheJobIsLabelled() throws IOException {
         DatasetJob job = job(tmp.resolve("out")).toBuilder()
                 .setLabeller(ModelRef.newBuilder().setName("parts"))
                 .build();
@@ -299,6 +301,7 @@ class DatasetWriterTest {
                 .extracting(m -> m.getRole() + ":" + m.getModel().getName() + ":" + m.getSha256())
                 .containsExactly("generator:toy:" + "ab".repeat(32), "labeller:parts:" + "cd".repeat(32));
         assertThat(manifest.getClassNamesList()).containsExactly("background", "roof", "door");
+        assertThat(manifest.getDropThreshold()).isEqualTo(0.25f);
         for (var shard : manifest.getShardsList()) {
             assertThat(shard.getSha256()).isEqualTo(dev.genaug.domain.files.Sha256.of(out.resolve(shard.getName())));
         }

@@ -82,6 +82,11 @@ class LabelledJobTest {
         long dropped = out.getDroppedList().stream().filter(d -> d).count();
         assertThat(dropped).isBetween(3L, 24L);
         float[] q = labelling.jobQuantiles(labeller, generator, 0.3f);
+        // The batch says which threshold it applied: the job's 0.9 quantile.
+        assertThat(out.getDropThreshold()).isEqualTo(q[90]);
+        for (int i = 0; i < out.getDroppedCount(); i++) {
+            assertThat(out.getUncertainty(i) > out.getDropThreshold()).isEqualTo(out.getDropped(i));
+        }
         assertThat(labelling.jobQuantiles(labeller, generator, 0.3f)).isSameAs(q);
         assertThat(labelling.measuredTruncations()).isEqualTo(1);
         assertThat(q[90]).isGreaterThan(labeller.manifest().getUncertaintyQuantiles(90));
@@ -98,6 +103,7 @@ class LabelledJobTest {
         GeneratedBatch out = fresh.label(batch);
 
         assertThat(out.getDroppedList()).containsOnly(false);
+        assertThat(out.hasDropThreshold()).isFalse();
         assertThat(fresh.measuredTruncations()).isZero();
     }
 
