@@ -194,8 +194,13 @@ final class GenerateCommand implements Callable<Integer> {
                         .ignoringUnknownFields()
                         .merge(java.nio.file.Files.readString(target.resolve("manifest.json")), manifest);
                 System.out.printf(
-                        "labelled by %s: %d samples kept, %d dropped as the most uncertain%n",
-                        labeller, manifest.getSamples(), manifest.getDropped());
+                        "labelled by %s: %d samples kept, %d dropped as the most uncertain%s%n",
+                        labeller,
+                        manifest.getSamples(),
+                        manifest.getDropped(),
+                        manifest.hasDropThreshold()
+                                ? String.format(" (uncertainty above %.4f nats)", manifest.getDropThreshold())
+                                : "");
             } catch (java.io.IOException e) {
                 log.println("genaug generate: cannot read the manifest: " + e.getMessage());
             }

@@ -132,7 +132,8 @@ class GenaugGenerateIT {
         JsonFormat.parser().merge(Files.readString(a.resolve("manifest.json"), StandardCharsets.UTF_8), manifest);
         assertThat(first.output())
                 .contains("labelled by shapes-labeller: " + manifest.getSamples() + " samples kept, "
-                        + manifest.getDropped() + " dropped");
+                        + manifest.getDropped() + " dropped as the most uncertain (uncertainty above "
+                        + String.format("%.4f", manifest.getDropThreshold()) + " nats)");
         assertThat(manifest.getSamples() + manifest.getDropped()).isEqualTo(120);
         // The default filter drops about a tenth (a per-sample threshold: binomial noise around 12).
         assertThat(manifest.getDropped()).isBetween(2L, 30L);
