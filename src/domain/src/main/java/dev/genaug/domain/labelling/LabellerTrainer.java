@@ -42,6 +42,13 @@ public final class LabellerTrainer {
         void epoch(int member, int epoch, double meanLoss);
     }
 
+    /**
+     * Smoothed training loss (nats) below which a member stops, from its second epoch on, as it does
+     * after patience mini-batches without a new best: its labels already match the annotations'
+     * (a mean probability of about 0.999 on the annotated class).
+     */
+    public static final double SETTLED_LOSS = 1e-3;
+
     private LabellerTrainer() {}
 
     /**
@@ -140,7 +147,12 @@ public final class LabellerTrainer {
                 if (smoothed < best) {
                     best = smoothed;
                     sinceBest = 0;
-                } else if (++sinceBest > settings.patience() && epoch >= 1) {
+                } else {
+                    sinceBest++;
+                }
+                // A loss creeping towards zero sets a new best at nearly every step, so patience alone
+                // would run a member whose labels it already reproduces to max_epochs.
+                if (epoch >= 1 && (sinceBest > settings.patience() || smoothed < SETTLED_LOSS)) {
                     stop = true;
                     break;
                 }

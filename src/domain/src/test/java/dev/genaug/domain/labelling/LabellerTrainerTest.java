@@ -26,6 +26,35 @@ class LabellerTrainerTest {
     }
 
     @Test
+    void shouldStopAMemberOnceItReproducesItsAnnotations() {
+        byte[] labels = new byte[2 * 64];
+        for (int p = 0; p < labels.length; p++) {
+            labels[p] = (byte) (p % 8 < 4 ? 1 : 0);
+        }
+        // Patience never runs out here: only the settled loss can stop a member before epoch 100.
+        LabellerTrainer.Settings settings =
+                new LabellerTrainer.Settings(2, new int[] {4}, 100, 1_000_000, 7, 8, 1e-2f, 1);
+        int[] epochs = new int[2];
+        double[] last = new double[2];
+
+        LabellerTrainer.train(
+                halves(),
+                labels,
+                2,
+                settings,
+                (member, epoch, loss) -> {
+                    epochs[member] = epoch + 1;
+                    last[member] = loss;
+                },
+                () -> false);
+
+        for (int m = 0; m < 2; m++) {
+            assertThat(epochs[m]).as("member %d", m).isBetween(2, 99);
+            assertThat(last[m]).as("member %d", m).isLessThan(0.01);
+        }
+    }
+
+    @Test
     void shouldLearnFromTheAnnotatedPixelsWhenOthersAreNotAnnotated() {
         // Class 1 on the left, 0 on the right; the first picture's right half and the second's top
         // rows are not annotated.
