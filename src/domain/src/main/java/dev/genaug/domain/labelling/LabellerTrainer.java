@@ -151,7 +151,7 @@ public final class LabellerTrainer {
                     sinceBest++;
                 }
                 // A loss creeping towards zero sets a new best at nearly every step, so patience alone
-                // would run a member whose labels it already reproduces to max_epochs.
+                // would keep a member that already reproduces its labels training for many epochs.
                 if (epoch >= 1 && (sinceBest > settings.patience() || smoothed < SETTLED_LOSS)) {
                     stop = true;
                     break;
