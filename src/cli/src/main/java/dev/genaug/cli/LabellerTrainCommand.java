@@ -80,6 +80,13 @@ final class LabellerTrainCommand implements Callable<Integer> {
     @Option(names = "--ensemble", defaultValue = "10", description = "Members (default ${DEFAULT-VALUE}).")
     int ensemble;
 
+    @Option(
+            names = "--hidden",
+            split = ",",
+            description = "Hidden layer widths of each member, e.g. 64,16 (default: DatasetGAN's 128,32, or 256,128"
+                    + " above 32 classes).")
+    List<Integer> hidden = List.of();
+
     @Option(names = "--max-epochs", defaultValue = "100", description = "Epoch cap (default ${DEFAULT-VALUE}).")
     int maxEpochs;
 
@@ -136,6 +143,7 @@ final class LabellerTrainCommand implements Callable<Integer> {
                 .setLabellerName(name)
                 .addAllClassNames(classes)
                 .setEnsembleSize(ensemble)
+                .addAllHiddenSizes(hidden)
                 .setMaxEpochs(maxEpochs)
                 .setPatience(patience)
                 .setRefineEvaluations(refine)

@@ -176,6 +176,22 @@ class LabellerAnnotationsTest {
     }
 
     @Test
+    void shouldTrainMembersOfTheGivenHiddenWidthsWhenHiddenIsSet() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            annotateSample(i);
+        }
+
+        int code = train("--hidden", "24,8,8");
+
+        assertThat(code).as(err.toString()).isZero();
+        ModelRepository models = ModelRepository.open(repository);
+        assertThat(models.resolve("mine", "", "labeller").manifest().getDescription())
+                .contains("per-pixel MLPs [24, 8, 8]");
+        assertThat(train("--hidden", "24,0")).isNotZero();
+        assertThat(err.toString()).contains("hidden_sizes[1]: must be in [1, 4096], got 0");
+    }
+
+    @Test
     void shouldEncodeThePictureWhenTheSamplesOperatorCannotBeReplayed() throws IOException {
         writeMetadata("v", planned.getFirst().getProvenance(0).toBuilder().setOperator("neighbours"));
         writePicture("v", ShapesParts.render(1, 0));
