@@ -20,8 +20,8 @@ public class GatewayBeans {
 
     @Produces
     @Singleton
-    DatasetJobValidator jobValidator(GatewayConfig config) {
-        return new DatasetJobValidator(config.maxJobCount());
+    DatasetJobValidator jobValidator(GatewayConfig config, ModelRepository repository) {
+        return new DatasetJobValidator(config.maxJobCount(), repository);
     }
 
     @Produces

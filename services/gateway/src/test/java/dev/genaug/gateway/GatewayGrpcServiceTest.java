@@ -99,6 +99,35 @@ class GatewayGrpcServiceTest {
     }
 
     @Test
+    void shouldRefuseAJobWhoseModelsAreMissingOrMisplacedBeforeQueueingIt() {
+        java.nio.file.Path out =
+                java.nio.file.Path.of("target", "never-" + System.nanoTime()).toAbsolutePath();
+        int known = datasets.listJobs(ListJobsRequest.getDefaultInstance()).getJobsCount();
+
+        Status unknown = submit(
+                job().setModel(ModelRef.newBuilder().setName("no-such-model")).setOutput(out.toString()));
+        Status notALabeller = submit(job().setLabeller(ModelRef.newBuilder().setName("toy-classifier"))
+                .setOutput(out.toString()));
+        Status noVersion = submit(
+                job().setLabeller(ModelRef.newBuilder().setName("toy-labeller").setVersion("7"))
+                        .setOutput(out.toString()));
+
+        assertThat(unknown.getCode()).isEqualTo(Status.Code.NOT_FOUND);
+        assertThat(unknown.getDescription())
+                .startsWith("job.model: model 'no-such-model' is not in the model repository");
+        assertThat(notALabeller.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+        assertThat(notALabeller.getDescription())
+                .isEqualTo("job.labeller: model 'toy-classifier' is a classifier, not a labeller");
+        assertThat(noVersion.getCode()).isEqualTo(Status.Code.NOT_FOUND);
+        assertThat(noVersion.getDescription())
+                .startsWith("job.labeller.version: model 'toy-labeller' has no version 7");
+        assertThat(datasets.listJobs(ListJobsRequest.getDefaultInstance()).getJobsCount())
+                .as("no refused job is tracked")
+                .isEqualTo(known);
+        assertThat(out).as("no output folder is made for a refused job").doesNotExist();
+    }
+
+    @Test
     void shouldRefuseAnOutputFolderThatIsNotEmpty() throws Exception {
         java.nio.file.Path used = java.nio.file.Files.createTempDirectory(java.nio.file.Path.of("target"), "used-");
         java.nio.file.Files.writeString(used.resolve("mine.txt"), "keep me");

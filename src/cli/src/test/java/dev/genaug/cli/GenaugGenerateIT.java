@@ -80,7 +80,7 @@ class GenaugGenerateIT {
     }
 
     @Test
-    void shouldExplainAJobThatFailsOrIsRefused() throws Exception {
+    void shouldExplainWhyAJobIsRefused() throws Exception {
         Run unknownModel = generate(
                 "--count",
                 "10",
@@ -88,8 +88,10 @@ class GenaugGenerateIT {
                 "no-such-model",
                 "--out",
                 tmp.resolve("x").toString());
-        assertThat(unknownModel.exit()).as(unknownModel.output()).isEqualTo(1);
-        assertThat(unknownModel.output()).contains("failed: sampler: job.model").contains("no-such-model");
+        assertThat(unknownModel.exit()).as(unknownModel.output()).isEqualTo(2);
+        assertThat(unknownModel.output())
+                .contains("refused (NOT_FOUND): job.model: model 'no-such-model' is not in the model repository");
+        assertThat(tmp.resolve("x")).as("a refused job makes no folder").doesNotExist();
 
         Path used = Files.createDirectories(tmp.resolve("used"));
         Files.writeString(used.resolve("keep.txt"), "mine");

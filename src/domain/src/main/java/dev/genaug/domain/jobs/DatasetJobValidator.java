@@ -1,21 +1,39 @@
 package dev.genaug.domain.jobs;
 
 import dev.genaug.api.events.v1.DatasetJob;
+import dev.genaug.api.model.v1.ModelRole;
 import dev.genaug.domain.error.InvalidArgumentException;
 import dev.genaug.domain.error.ResourceExhaustedException;
+import dev.genaug.domain.repository.ModelChecks;
+import dev.genaug.domain.repository.ModelRepository;
 import java.util.regex.Pattern;
 
-/** Checks a submitted job spec, naming the offending field of SubmitJobRequest. */
+/**
+ * Checks a submitted job spec, naming the offending field of SubmitJobRequest: its settings, then
+ * that its generator (and labeller, for a labelled job) are in the model repository and fit
+ * together, so that a job that cannot run is refused at submission rather than failing once queued.
+ * The sampler checks the models again when it plans the job (a model may be removed meanwhile).
+ */
 public final class DatasetJobValidator {
     private static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
 
     private final long maxCount;
+    private final ModelRepository repository;
 
-    /** @param maxCount largest accepted job, in samples */
-    public DatasetJobValidator(long maxCount) {
+    /**
+     * @param maxCount largest accepted job, in samples
+     * @param repository the models jobs may name
+     */
+    public DatasetJobValidator(long maxCount, ModelRepository repository) {
         this.maxCount = maxCount;
+        this.repository = repository;
     }
 
+    /**
+     * @throws dev.genaug.domain.error.GenaugException INVALID_ARGUMENT, RESOURCE_EXHAUSTED, NOT_FOUND
+     *     (a model or version not in the repository) or FAILED_PRECONDITION (a model of another
+     *     role, a labeller of another generator), naming the field
+     */
     public void validate(DatasetJob job) {
         if (!job.getJobId().isEmpty()) {
             throw new InvalidArgumentException("job.job_id", "must be empty: the gateway assigns it");
@@ -54,6 +72,11 @@ public final class DatasetJobValidator {
                     "job.output_topic",
                     "must be a legal Kafka topic name (letters, digits, '.', '_', '-'), got '" + job.getOutputTopic()
                             + "'");
+        }
+        String generator = ModelChecks.require(repository, job.getModel(), ModelRole.MODEL_ROLE_GENERATOR, "job.model")
+                .name();
+        if (!job.getLabeller().getName().isEmpty()) {
+            ModelChecks.requireLabellerOf(repository, job.getLabeller(), "job.labeller", generator, "job.labeller");
         }
     }
 

@@ -8,9 +8,7 @@ import dev.genaug.api.events.v1.DatasetJob;
 import dev.genaug.api.events.v1.JobProgress;
 import dev.genaug.api.events.v1.JobState;
 import dev.genaug.api.gateway.v1.JobStatus;
-import dev.genaug.domain.error.InvalidArgumentException;
 import dev.genaug.domain.error.NotFoundException;
-import dev.genaug.domain.error.ResourceExhaustedException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -96,26 +94,6 @@ class JobTrackerTest {
         handle.close();
         tracker.cancel("j");
         assertThat(seen).hasSize(1);
-    }
-
-    @Test
-    void shouldValidateSubmittedSpecsNamingTheField() {
-        DatasetJobValidator v = new DatasetJobValidator(1000);
-        DatasetJob ok = job("", 10);
-        v.validate(ok);
-        assertThatThrownBy(() -> v.validate(ok.toBuilder().setJobId("x").build()))
-                .isInstanceOf(InvalidArgumentException.class)
-                .hasMessageStartingWith("job.job_id");
-        assertThatThrownBy(() -> v.validate(ok.toBuilder().clearModel().build()))
-                .hasMessageStartingWith("job.model.name");
-        assertThatThrownBy(() -> v.validate(ok.toBuilder().setCount(0).build())).hasMessageStartingWith("job.count");
-        assertThatThrownBy(() -> v.validate(ok.toBuilder().setCount(1001).build()))
-                .isInstanceOf(ResourceExhaustedException.class)
-                .hasMessageContaining("cap of 1000");
-        assertThatThrownBy(() -> v.validate(ok.toBuilder().setTruncationPsi(2f).build()))
-                .hasMessageStartingWith("job.truncation_psi");
-        assertThatThrownBy(() -> v.validate(ok.toBuilder().setOutputTopic("a b").build()))
-                .hasMessageStartingWith("job.output_topic");
     }
 
     @Test
