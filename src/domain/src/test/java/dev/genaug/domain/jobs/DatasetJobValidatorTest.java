@@ -8,13 +8,18 @@ import dev.genaug.domain.error.FailedPreconditionException;
 import dev.genaug.domain.error.InvalidArgumentException;
 import dev.genaug.domain.error.NotFoundException;
 import dev.genaug.domain.error.ResourceExhaustedException;
+import dev.genaug.domain.files.Trees;
 import dev.genaug.domain.repository.ModelRepository;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class DatasetJobValidatorTest {
-    private static final ModelRepository MODELS = ModelRepository.open(
-            Path.of(System.getProperty("genaug.root", "../..")).resolve("deploy/model-repository"));
+    private static final Path ROOT =
+            Path.of(System.getProperty("genaug.root", "../..")).resolve("deploy/model-repository");
+    private static final ModelRepository MODELS = ModelRepository.open(ROOT);
 
     private final DatasetJobValidator validator = new DatasetJobValidator(1000, MODELS);
 
@@ -91,5 +96,23 @@ class DatasetJobValidatorTest {
                         .build()))
                 .isInstanceOf(FailedPreconditionException.class)
                 .hasMessage("job.labeller: model 'shapes-classifier' is a classifier, not a labeller");
+    }
+
+    @Test
+    void shouldRefuseALabellerTrainedForAnotherGenerator(@TempDir Path repository) throws IOException {
+        Path copy = repository.resolve("other-generator");
+        Trees.copy(ROOT.resolve("shapes-generator"), copy);
+        Path config = copy.resolve("config.pbtxt");
+        Files.writeString(config, Files.readString(config).replace("\"shapes-generator\"", "\"other-generator\""));
+        Trees.copy(ROOT.resolve("shapes-labeller"), repository.resolve("shapes-labeller"));
+        DatasetJobValidator other = new DatasetJobValidator(1000, ModelRepository.open(repository));
+
+        assertThatThrownBy(() -> other.validate(job().toBuilder()
+                        .setModel(model("other-generator"))
+                        .setLabeller(model("shapes-labeller"))
+                        .build()))
+                .isInstanceOf(FailedPreconditionException.class)
+                .hasMessage("job.labeller: labeller 'shapes-labeller' was trained for 'shapes-generator', not for"
+                        + " 'other-generator'");
     }
 }
