@@ -24,7 +24,7 @@ public class LabellerBeans {
     @Produces
     @Singleton
     InferenceBackend backend(LabellerConfig config) {
-        return new OnnxBackend(new OnnxBackend.Settings(config.onnxThreads(), false, false));
+        return new OnnxBackend(new OnnxBackend.Settings(config.onnxThreads(), config.onnxCuda(), false));
     }
 
     void close(@Disposes InferenceBackend backend) {

@@ -17,4 +17,12 @@ public interface LabellerConfig {
     /** ONNX Runtime threads per run of the generator and the labeller; 0: one per core. */
     @WithDefault("0")
     int onnxThreads();
+
+    /**
+     * Run the generator and the labeller on ONNX Runtime's CUDA execution provider where this
+     * process has it (falls back to the CPU), so that on a GPU node the labeller runs on the GPU
+     * beside the generator it reads.
+     */
+    @WithDefault("true")
+    boolean onnxCuda();
 }
