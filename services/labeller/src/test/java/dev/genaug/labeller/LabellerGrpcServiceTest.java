@@ -143,7 +143,17 @@ class LabellerGrpcServiceTest {
     }
 
     @Test
-    void shouldRejectALabellerTrainedForAnotherGenerator() {
+    void shouldRejectALabellerTrainedForAnotherGenerator() throws java.io.IOException {
+        // A second generator in the repository: toy-generator's files under another name.
+        java.nio.file.Path root = java.nio.file.Path.of(org.eclipse.microprofile.config.ConfigProvider.getConfig()
+                .getValue("genaug.models.repository", String.class));
+        java.nio.file.Path other = root.resolve("other-generator");
+        if (!java.nio.file.Files.exists(other)) {
+            dev.genaug.domain.files.Trees.copy(root.resolve("toy-generator"), other);
+            java.nio.file.Path config = other.resolve("config.pbtxt");
+            java.nio.file.Files.writeString(
+                    config, java.nio.file.Files.readString(config).replace("\"toy-generator\"", "\"other-generator\""));
+        }
         Status s = catchThrowableOfType(
                         StatusRuntimeException.class,
                         () -> labeller.label(LabelRequest.newBuilder()
@@ -153,7 +163,9 @@ class LabellerGrpcServiceTest {
                                 .build()))
                 .getStatus();
         assertThat(s.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
-        assertThat(s.getDescription()).contains("trained for 'toy-generator'");
+        assertThat(s.getDescription())
+                .isEqualTo(
+                        "labeller: labeller 'toy-labeller' was trained for 'toy-generator', not for 'other-generator'");
     }
 
     @Test

@@ -73,10 +73,10 @@ public final class DatasetJobValidator {
                     "must be a legal Kafka topic name (letters, digits, '.', '_', '-'), got '" + job.getOutputTopic()
                             + "'");
         }
-        String generator = ModelChecks.require(repository, job.getModel(), ModelRole.MODEL_ROLE_GENERATOR, "job.model")
-                .name();
-        if (!job.getLabeller().getName().isEmpty()) {
-            ModelChecks.requireLabellerOf(repository, job.getLabeller(), "job.labeller", generator, "job.labeller");
+        if (job.getLabeller().getName().isEmpty()) {
+            ModelChecks.require(repository, job.getModel(), ModelRole.MODEL_ROLE_GENERATOR, "job.model");
+        } else {
+            ModelChecks.requireLabelledPair(repository, job.getModel(), "job.model", job.getLabeller(), "job.labeller");
         }
     }
 

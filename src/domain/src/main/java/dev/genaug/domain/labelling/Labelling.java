@@ -378,6 +378,7 @@ public final class Labelling {
                         .setChannels(1)
                         .setValueMin(0)
                         .setValueMax(255))
+                .setPairedGeneratorVersion(Long.toString(generator.version()))
                 .setTrainingDataHash(annotationHash(latents, labels, request))
                 .putTensors("labels", LabellerOnnx.LABELS)
                 .putTensors("confidence", LabellerOnnx.CONFIDENCE)
@@ -499,11 +500,10 @@ public final class Labelling {
             dev.genaug.api.common.v1.ModelRef labellerRef,
             dev.genaug.api.common.v1.ModelRef generatorRef,
             String labellerField) {
-        ResolvedModel labeller = ModelChecks.requireLabellerOf(
-                repository, labellerRef, labellerField, generatorRef.getName(), "generator");
-        String own = labeller.manifest().getPairedGenerator();
-        ResolvedModel generator = ModelChecks.require(
-                repository, generatorRef.toBuilder().setName(own).build(), ModelRole.MODEL_ROLE_GENERATOR, "generator");
+        ModelChecks.LabelledPair pair =
+                ModelChecks.requireLabelledPair(repository, generatorRef, "generator", labellerRef, labellerField);
+        ResolvedModel labeller = pair.labeller();
+        ResolvedModel generator = pair.generator();
         List<String> offered = FeatureSource.inputs(generator.manifest()).stream()
                 .map(LabellerOnnx.Input::name)
                 .toList();

@@ -44,6 +44,48 @@ public final class ModelChecks {
         return model;
     }
 
+    /** A labeller and the generator version whose features it reads. */
+    public record LabelledPair(ResolvedModel generator, ResolvedModel labeller) {}
+
+    /**
+     * A labeller and its generator, at the generator version the labeller was trained on: that
+     * version when {@code generator} names none, and a refusal when it names another (another
+     * version's feature maps mean something else, so its labels would be wrong without an error).
+     *
+     * @param generator the generator requested; an empty name accepts the labeller's own
+     * @throws FailedPreconditionException naming {@code labellerField} for a labeller of another
+     *     generator, {@code generatorField + ".version"} for another version of its generator
+     */
+    public static LabelledPair requireLabelledPair(
+            ModelRepository repository,
+            ModelRef generator,
+            String generatorField,
+            ModelRef labeller,
+            String labellerField) {
+        if (!generator.getName().isEmpty()) {
+            // An unknown or misnamed generator is reported as such, before what the labeller says of it.
+            require(repository, generator, ModelRole.MODEL_ROLE_GENERATOR, generatorField);
+        }
+        ResolvedModel l = requireLabellerOf(repository, labeller, labellerField, generator.getName(), labellerField);
+        String trained = l.manifest().getPairedGeneratorVersion();
+        String version = generator.getVersion().isEmpty() ? trained : generator.getVersion();
+        ResolvedModel g = require(
+                repository,
+                ModelRef.newBuilder()
+                        .setName(l.manifest().getPairedGenerator())
+                        .setVersion(version)
+                        .build(),
+                ModelRole.MODEL_ROLE_GENERATOR,
+                generatorField);
+        if (!trained.isEmpty() && !trained.equals(Long.toString(g.version()))) {
+            throw new FailedPreconditionException(generatorField + ".version: labeller '" + l.name() + "' version "
+                    + l.version() + " was trained on '" + g.name() + "' version " + trained + ", not version "
+                    + g.version() + ": leave the version empty to use " + trained + ", or train the labeller again on"
+                    + " version " + g.version());
+        }
+        return new LabelledPair(g, l);
+    }
+
     /**
      * The model a manifest names as its pair (a generator's encoder, an encoder's generator),
      * checked for its role.

@@ -240,19 +240,22 @@ public final class Sampling {
         if (job.getCount() < 1) {
             throw new InvalidArgumentException("job.count", "must be >= 1");
         }
-        ResolvedModel model =
-                ModelChecks.require(repository, job.getModel(), ModelRole.MODEL_ROLE_GENERATOR, "job.model");
+        ResolvedModel model;
+        ModelRef labeller = null;
+        if (job.hasLabeller() && !job.getLabeller().getName().isEmpty()) {
+            // Both pinned, so every batch of the job is labelled by the same versions: the labeller's
+            // and the generator version it was trained on.
+            ModelChecks.LabelledPair pair = ModelChecks.requireLabelledPair(
+                    repository, job.getModel(), "job.model", job.getLabeller(), "job.labeller");
+            model = pair.generator();
+            labeller = pair.labeller().ref();
+        } else {
+            model = ModelChecks.require(repository, job.getModel(), ModelRole.MODEL_ROLE_GENERATOR, "job.model");
+        }
         int dimension = model.manifest().getLatent().getDimension();
         PriorSampler sampler = PriorSampler.create(dimension, job.getTruncationPsi(), 0f, "job.");
         int batchSize = job.getBatchSize() > 0 ? job.getBatchSize() : defaultBatchSize;
         ModelRef resolved = model.ref();
-        ModelRef labeller = null;
-        if (job.hasLabeller() && !job.getLabeller().getName().isEmpty()) {
-            // Pinned, so every batch of the job is labelled by the same version.
-            labeller = ModelChecks.requireLabellerOf(
-                            repository, job.getLabeller(), "job.labeller", model.name(), "job.labeller")
-                    .ref();
-        }
         ModelRef pinnedLabeller = labeller;
         long total = job.getCount();
         return new Iterator<>() {
