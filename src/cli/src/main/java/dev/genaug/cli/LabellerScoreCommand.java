@@ -85,7 +85,11 @@ final class LabellerScoreCommand implements Callable<Integer> {
                 "--labeller");
         String generatorName = model.manifest().getPairedGenerator();
         AnnotationFolder.Contents folder = AnnotationFolder.read(annotations, repository, generatorName);
-        ResolvedModel generator = repository.resolve(generatorName, folder.generatorVersion(), "generator");
+        // Pictures to encode are encoded for the generator version the labeller was trained on.
+        String version = folder.generatorVersion().isEmpty()
+                ? model.manifest().getPairedGeneratorVersion()
+                : folder.generatorVersion();
+        ResolvedModel generator = repository.resolve(generatorName, version, "generator");
         List<AnnotationFolder.Entry> entries = folder.entries();
         List<String> classes = model.manifest().getClassNamesList();
         ImageSpec spec = generator.manifest().getImage();
