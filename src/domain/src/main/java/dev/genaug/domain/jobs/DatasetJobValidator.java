@@ -32,7 +32,7 @@ public final class DatasetJobValidator {
     /**
      * @throws dev.genaug.domain.error.GenaugException INVALID_ARGUMENT, RESOURCE_EXHAUSTED, NOT_FOUND
      *     (a model or version not in the repository) or FAILED_PRECONDITION (a model of another
-     *     role, a labeller of another generator), naming the field
+     *     role, a labeller of another generator or generator version), naming the field
      */
     public void validate(DatasetJob job) {
         if (!job.getJobId().isEmpty()) {
