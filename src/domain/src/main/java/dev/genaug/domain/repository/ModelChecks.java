@@ -3,6 +3,7 @@ package dev.genaug.domain.repository;
 import dev.genaug.api.common.v1.ModelRef;
 import dev.genaug.api.model.v1.ModelRole;
 import dev.genaug.domain.error.FailedPreconditionException;
+import dev.genaug.domain.error.NotFoundException;
 
 /** Resolving a model reference of a request and checking that the model can play its role. */
 public final class ModelChecks {
@@ -69,14 +70,23 @@ public final class ModelChecks {
         ResolvedModel l = requireLabellerOf(repository, labeller, labellerField, generator.getName(), labellerField);
         String trained = l.manifest().getPairedGeneratorVersion();
         String version = generator.getVersion().isEmpty() ? trained : generator.getVersion();
-        ResolvedModel g = require(
-                repository,
-                ModelRef.newBuilder()
-                        .setName(l.manifest().getPairedGenerator())
-                        .setVersion(version)
-                        .build(),
-                ModelRole.MODEL_ROLE_GENERATOR,
-                generatorField);
+        ModelRef own = ModelRef.newBuilder()
+                .setName(l.manifest().getPairedGenerator())
+                .setVersion(version)
+                .build();
+        ResolvedModel g;
+        try {
+            g = require(repository, own, ModelRole.MODEL_ROLE_GENERATOR, generatorField);
+        } catch (NotFoundException e) {
+            if (!generator.getVersion().isEmpty() || trained.isEmpty()) {
+                throw e;
+            }
+            // The caller named no version: the missing one is the labeller's, which says so.
+            throw new FailedPreconditionException(labellerField + ": labeller '" + l.name() + "' version "
+                    + l.version() + " was trained on '" + own.getName() + "' version " + trained
+                    + ", which is no longer in the model repository (" + e.getMessage()
+                    + "): train the labeller again on a version it has");
+        }
         if (!trained.isEmpty() && !trained.equals(Long.toString(g.version()))) {
             throw new FailedPreconditionException(generatorField + ".version: labeller '" + l.name() + "' version "
                     + l.version() + " was trained on '" + g.name() + "' version " + trained + ", not version "

@@ -115,4 +115,22 @@ class DatasetJobValidatorTest {
                 .hasMessage("job.labeller: labeller 'shapes-labeller' was trained for 'shapes-generator', not for"
                         + " 'other-generator'");
     }
+
+    @Test
+    void shouldSayTheLabellersGeneratorVersionIsGoneWhenTheJobNamesNoVersion(@TempDir Path repository)
+            throws IOException {
+        // Version 1 replaced by version 2: the labeller was trained on 1.
+        Trees.copy(ROOT.resolve("shapes-generator"), repository.resolve("shapes-generator"));
+        Files.move(repository.resolve("shapes-generator/1"), repository.resolve("shapes-generator/2"));
+        Trees.copy(ROOT.resolve("shapes-labeller"), repository.resolve("shapes-labeller"));
+        DatasetJobValidator moved = new DatasetJobValidator(1000, ModelRepository.open(repository));
+
+        assertThatThrownBy(() -> moved.validate(
+                        job().toBuilder().setLabeller(model("shapes-labeller")).build()))
+                .isInstanceOf(FailedPreconditionException.class)
+                .hasMessageStartingWith("job.labeller: labeller 'shapes-labeller' version 1 was trained on"
+                        + " 'shapes-generator' version 1, which is no longer in the model repository")
+                .hasMessageEndingWith("train the labeller again on a version it has");
+        moved.validate(job());
+    }
 }
