@@ -86,10 +86,8 @@ final class LabellerScoreCommand implements Callable<Integer> {
         String generatorName = model.manifest().getPairedGenerator();
         AnnotationFolder.Contents folder = AnnotationFolder.read(annotations, repository, generatorName);
         // Pictures to encode are encoded for the generator version the labeller was trained on.
-        String version = folder.generatorVersion().isEmpty()
-                ? model.manifest().getPairedGeneratorVersion()
-                : folder.generatorVersion();
-        ResolvedModel generator = repository.resolve(generatorName, version, "generator");
+        ResolvedModel generator = repository.resolve(
+                generatorName, ModelChecks.generatorVersionFor(model, folder.generatorVersion()), "generator");
         List<AnnotationFolder.Entry> entries = folder.entries();
         List<String> classes = model.manifest().getClassNamesList();
         ImageSpec spec = generator.manifest().getImage();

@@ -169,17 +169,22 @@ public final class LabellerTrainer {
 
     /** Indices of the pixels with a class, in order (all of them when no pixel is left unannotated). */
     static int[] annotatedPixels(byte[] labels) {
-        int n = 0;
-        for (byte label : labels) {
-            n += (label & 0xff) == Labelling.IGNORED ? 0 : 1;
-        }
-        int[] out = new int[n];
+        int[] out = new int[annotatedCount(labels)];
         for (int p = 0, j = 0; p < labels.length; p++) {
             if ((labels[p] & 0xff) != Labelling.IGNORED) {
                 out[j++] = p;
             }
         }
         return out;
+    }
+
+    /** Pixels with a class. */
+    static int annotatedCount(byte[] labels) {
+        int n = 0;
+        for (byte label : labels) {
+            n += (label & 0xff) == Labelling.IGNORED ? 0 : 1;
+        }
+        return n;
     }
 
     private static void shuffle(int[] a, RandomStream r) {

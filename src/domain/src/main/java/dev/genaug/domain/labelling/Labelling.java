@@ -228,7 +228,7 @@ public final class Labelling {
             }
             byte[] ids = classIds(mask, classes, field + ".label_png", "");
             System.arraycopy(ids, 0, labels, i * plane, plane);
-            annotated += LabellerTrainer.annotatedPixels(ids).length;
+            annotated += LabellerTrainer.annotatedCount(ids);
         }
         if (annotated < BATCH) {
             throw new InvalidArgumentException(

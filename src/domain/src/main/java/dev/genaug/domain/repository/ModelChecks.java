@@ -69,10 +69,9 @@ public final class ModelChecks {
         }
         ResolvedModel l = requireLabellerOf(repository, labeller, labellerField, generator.getName(), labellerField);
         String trained = l.manifest().getPairedGeneratorVersion();
-        String version = generator.getVersion().isEmpty() ? trained : generator.getVersion();
         ModelRef own = ModelRef.newBuilder()
                 .setName(l.manifest().getPairedGenerator())
-                .setVersion(version)
+                .setVersion(generatorVersionFor(l, generator.getVersion()))
                 .build();
         ResolvedModel g;
         try {
@@ -94,6 +93,14 @@ public final class ModelChecks {
                     + " version " + g.version());
         }
         return new LabelledPair(g, l);
+    }
+
+    /**
+     * The generator version a labeller reads: the one requested, or when none is, the version it
+     * was trained on (empty, the latest, for a labeller that does not record one).
+     */
+    public static String generatorVersionFor(ResolvedModel labeller, String requested) {
+        return requested.isEmpty() ? labeller.manifest().getPairedGeneratorVersion() : requested;
     }
 
     /**
