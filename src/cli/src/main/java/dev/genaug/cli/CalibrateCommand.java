@@ -5,6 +5,7 @@ import dev.genaug.api.model.v1.ClassRadius;
 import dev.genaug.api.model.v1.RadiusCalibration;
 import dev.genaug.domain.dataset.ShapesParts;
 import dev.genaug.domain.error.InvalidArgumentException;
+import dev.genaug.domain.repository.ModelChecks;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
 import dev.genaug.domain.sampling.Calibrations;
@@ -66,6 +67,12 @@ final class CalibrateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Also write the calibration to this file.")
     Path json;
 
+    @Option(
+            names = {"--models", "--repository"},
+            description = "Model repository whose shapes-generator is calibrated, as generate and up take it"
+                    + " (default: deploy/model-repository of this checkout).")
+    Path repositoryRoot;
+
     /** Refuses options that would calibrate nothing: a radius of 0 would be written for every class. */
     private void check() {
         if (!(anchorConfidence >= 0 && anchorConfidence <= 1)) {
@@ -88,9 +95,9 @@ final class CalibrateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         check();
-        ModelRepository repository = ModelRepository.open(LocalStack.models(null));
-        ResolvedModel encoder = repository.resolve("shapes-encoder", "", "encoder");
+        ModelRepository repository = ModelRepository.open(LocalStack.models(repositoryRoot));
         ResolvedModel generator = repository.resolve("shapes-generator", "", "generator");
+        ResolvedModel encoder = ModelChecks.requireEncoderOf(repository, generator, "encoder", "");
         ResolvedModel classifier = repository.resolve("shapes-classifier", "", "classifier");
         int d = generator.manifest().getLatent().getDimension();
         List<String> classes = classifier.manifest().getClassNamesList();
@@ -99,7 +106,8 @@ final class CalibrateCommand implements Callable<Integer> {
                 .setAgreement(agreement)
                 .setAnchorConfidence(anchorConfidence)
                 .setMaxSigma(maxSigma)
-                .setGeneratorVersion(Long.toString(generator.version()));
+                .setGeneratorVersion(Long.toString(generator.version()))
+                .setGeneratorSha256(ModelChecks.modelSha256(generator));
         try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(threads, false))) {
             Judge judge = new Judge(onnx, generator, classifier);
             RadiusCalibrator calibrator = new RadiusCalibrator(judge, d, views, agreement, seed);

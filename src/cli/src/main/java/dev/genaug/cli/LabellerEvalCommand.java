@@ -17,6 +17,7 @@ import dev.genaug.domain.labelling.LabellerTrainer;
 import dev.genaug.domain.labelling.Labelling;
 import dev.genaug.domain.labelling.ScratchLabeller;
 import dev.genaug.domain.labelling.SegmentationScore;
+import dev.genaug.domain.repository.ModelChecks;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
 import dev.genaug.domain.tensor.ImageCodec;
@@ -228,8 +229,8 @@ final class LabellerEvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         check();
         ModelRepository repository = ModelRepository.open(LocalStack.models(null));
-        ResolvedModel encoder = repository.resolve("shapes-encoder", "", "encoder");
         ResolvedModel generator = repository.resolve("shapes-generator", "", "generator");
+        ResolvedModel encoder = ModelChecks.requireEncoderOf(repository, generator, "encoder", "");
         int classes = ShapesParts.CLASSES.size();
         int cores = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         Map<String, Object> out = new LinkedHashMap<>();

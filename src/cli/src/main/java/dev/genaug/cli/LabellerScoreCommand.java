@@ -177,13 +177,8 @@ final class LabellerScoreCommand implements Callable<Integer> {
                 continue;
             }
             if (encoder == null) {
-                encoder = ModelChecks.requirePair(
-                        repository,
-                        generator,
-                        generator.manifest().getPairedEncoder(),
-                        ModelRole.MODEL_ROLE_ENCODER,
-                        "--annotations",
-                        "to encode its pictures with");
+                encoder = ModelChecks.requireEncoderOf(
+                        repository, generator, "--annotations", "to encode its pictures with");
             }
             EncodeRequest request = EncodeRequest.newBuilder()
                     .setModel(encoder.ref())

@@ -13,6 +13,7 @@ import dev.genaug.domain.dataset.PreviewGrid;
 import dev.genaug.domain.dataset.ShapesParts;
 import dev.genaug.domain.generation.GeneratedOutputs;
 import dev.genaug.domain.inference.FloatTensor;
+import dev.genaug.domain.repository.ModelChecks;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
 import dev.genaug.domain.sampling.Calibrations;
@@ -73,8 +74,8 @@ final class PicturesCommand implements Callable<Integer> {
         Path root = LocalStack.root();
         Path folder = Files.createDirectories(out.isAbsolute() ? out : root.resolve(out));
         repository = ModelRepository.open(root.resolve("deploy/model-repository"));
-        encoder = repository.resolve("shapes-encoder", "", "encoder");
         generator = repository.resolve("shapes-generator", "", "generator");
+        encoder = ModelChecks.requireEncoderOf(repository, generator, "encoder", "");
         try (OnnxBackend backend = new OnnxBackend(new OnnxBackend.Settings(threads, false))) {
             onnx = backend;
             int inputs = 6;

@@ -117,13 +117,8 @@ public final class ViewRequests {
         int inputs = r.getImagesCount() > 0 ? r.getImagesCount() : r.getLatentsCount();
         float[] anchors = new float[inputs * d];
         if (r.getImagesCount() > 0) {
-            ResolvedModel enc = ModelChecks.requirePair(
-                    repository,
-                    generator,
-                    generator.manifest().getPairedEncoder(),
-                    ModelRole.MODEL_ROLE_ENCODER,
-                    "images",
-                    "to encode images with; give latents instead");
+            ResolvedModel enc = ModelChecks.requireEncoderOf(
+                    repository, generator, "images", "to encode images with; give latents instead");
             float[] means = encoder.encode(enc.ref(), r.getImagesList());
             if (means.length != anchors.length) {
                 throw new IllegalStateException(

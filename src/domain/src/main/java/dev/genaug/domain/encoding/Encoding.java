@@ -118,13 +118,8 @@ public final class Encoding {
             FloatTensor means,
             float[] images,
             EncodeResponse.Builder response) {
-        ResolvedModel generator = ModelChecks.requirePair(
-                repository,
-                encoder,
-                encoder.manifest().getPairedGenerator(),
-                ModelRole.MODEL_ROLE_GENERATOR,
-                "refine_evaluations",
-                "to decode with");
+        ResolvedModel generator =
+                ModelChecks.requireGeneratorOf(repository, encoder, "refine_evaluations", "to decode with");
         Refined refined = refine(
                 backend, generator, means.data(), images, means.rows(), request.getRefineEvaluations(), 0, () -> false);
         for (int i = 0; i < means.rows(); i++) {

@@ -200,11 +200,9 @@ public final class Labelling {
                 }
                 case IMAGE -> {
                     if (encoder == null) {
-                        encoder = ModelChecks.requirePair(
+                        encoder = ModelChecks.requireEncoderOf(
                                 repository,
                                 generator,
-                                generator.manifest().getPairedEncoder(),
-                                ModelRole.MODEL_ROLE_ENCODER,
                                 field + ".image",
                                 "to encode it with (annotate a latent instead)");
                     }
@@ -379,6 +377,7 @@ public final class Labelling {
                         .setValueMin(0)
                         .setValueMax(255))
                 .setPairedGeneratorVersion(Long.toString(generator.version()))
+                .setPairedGeneratorSha256(hashes.sha256(generator))
                 .setTrainingDataHash(annotationHash(latents, labels, request))
                 .putTensors("labels", LabellerOnnx.LABELS)
                 .putTensors("confidence", LabellerOnnx.CONFIDENCE)

@@ -1,12 +1,18 @@
 package dev.genaug.domain.repository;
 
 import dev.genaug.api.common.v1.ModelRef;
+import dev.genaug.api.model.v1.ModelManifest;
 import dev.genaug.api.model.v1.ModelRole;
 import dev.genaug.domain.error.FailedPreconditionException;
+import dev.genaug.domain.error.InvalidArgumentException;
 import dev.genaug.domain.error.NotFoundException;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Resolving a model reference of a request and checking that the model can play its role. */
 public final class ModelChecks {
+    private static final ModelHashes MODEL_FILES = new ModelHashes();
+
     private ModelChecks() {}
 
     /**
@@ -92,6 +98,13 @@ public final class ModelChecks {
                     + g.version() + ": leave the version empty to use " + trained + ", or train the labeller again on"
                     + " version " + g.version());
         }
+        String file = l.manifest().getPairedGeneratorSha256();
+        if (!file.isEmpty() && !file.equals(modelSha256(g))) {
+            throw new FailedPreconditionException(labellerField + ": labeller '" + l.name() + "' version "
+                    + l.version() + " was trained on another model file of '" + g.name() + "' version " + g.version()
+                    + " (SHA-256 " + abbreviated(file) + ", now " + abbreviated(modelSha256(g))
+                    + "): the version was exported again under the same number; train the labeller again");
+        }
         return new LabelledPair(g, l);
     }
 
@@ -104,29 +117,85 @@ public final class ModelChecks {
     }
 
     /**
-     * The model a manifest names as its pair (a generator's encoder, an encoder's generator),
-     * checked for its role.
+     * The encoder that inverts a generator version: the newest version of the generator's paired
+     * encoder that records that generator version (ModelManifest.paired_generator_version) or
+     * records none. Another version's encoder gives latents that decode to other pictures.
      *
-     * @param pairName the name the manifest gives (empty: none)
-     * @param field the request field that needs the pair, named when there is none
-     * @param purpose what the pair is needed for, for that message
+     * @param field the request field that needs the encoder, named in errors
+     * @param purpose what the encoder is needed for, for the message when the generator has none
+     * @throws InvalidArgumentException naming {@code field} when the generator names no encoder
+     * @throws FailedPreconditionException naming {@code field} when no version of the encoder
+     *     inverts this generator version
      */
-    public static ResolvedModel requirePair(
-            ModelRepository repository,
-            ResolvedModel model,
-            String pairName,
-            ModelRole role,
-            String field,
-            String purpose) {
-        if (pairName.isEmpty()) {
-            throw new dev.genaug.domain.error.InvalidArgumentException(
-                    field, "model '" + model.name() + "' names no paired " + roleName(role) + " " + purpose);
+    public static ResolvedModel requireEncoderOf(
+            ModelRepository repository, ResolvedModel generator, String field, String purpose) {
+        String name = generator.manifest().getPairedEncoder();
+        if (name.isEmpty()) {
+            throw new InvalidArgumentException(
+                    field, "model '" + generator.name() + "' names no paired encoder " + purpose);
         }
-        return require(
+        ResolvedModel latest = require(
                 repository,
-                ModelRef.newBuilder().setName(pairName).build(),
-                role,
-                "model (its paired " + roleName(role) + ")");
+                ModelRef.newBuilder().setName(name).build(),
+                ModelRole.MODEL_ROLE_ENCODER,
+                "model (its paired encoder)");
+        String wanted = Long.toString(generator.version());
+        List<String> others = new ArrayList<>();
+        for (long v : latest.entry().versions().reversed()) {
+            ResolvedModel candidate = new ResolvedModel(latest.entry(), v);
+            ModelManifest manifest = candidate.manifest();
+            String inverts = manifest.getPairedGeneratorVersion();
+            if (manifest.getRole() != ModelRole.MODEL_ROLE_ENCODER) {
+                others.add("version " + v + " is " + withArticle(roleName(manifest.getRole())));
+            } else if (inverts.isEmpty() || inverts.equals(wanted)) {
+                return candidate;
+            } else {
+                others.add("version " + v + " inverts version " + inverts);
+            }
+        }
+        throw new FailedPreconditionException(field + ": no version of encoder '" + name + "' inverts '"
+                + generator.name() + "' version " + wanted + " (" + String.join(", ", others.reversed())
+                + "): add the encoder exported with that generator version as a version of '" + name + "'");
+    }
+
+    /**
+     * The generator an encoder inverts, at the version it records (the latest when it records
+     * none): the one to decode its latents with.
+     *
+     * @param field the request field that needs the generator, named in errors
+     * @param purpose what the generator is needed for, for the message when the encoder has none
+     */
+    public static ResolvedModel requireGeneratorOf(
+            ModelRepository repository, ResolvedModel encoder, String field, String purpose) {
+        String name = encoder.manifest().getPairedGenerator();
+        if (name.isEmpty()) {
+            throw new InvalidArgumentException(
+                    field, "model '" + encoder.name() + "' names no paired generator " + purpose);
+        }
+        String version = encoder.manifest().getPairedGeneratorVersion();
+        try {
+            return require(
+                    repository,
+                    ModelRef.newBuilder().setName(name).setVersion(version).build(),
+                    ModelRole.MODEL_ROLE_GENERATOR,
+                    "model (its paired generator)");
+        } catch (NotFoundException e) {
+            if (version.isEmpty()) {
+                throw e;
+            }
+            throw new FailedPreconditionException(field + ": encoder '" + encoder.name() + "' version "
+                    + encoder.version() + " inverts '" + name + "' version " + version
+                    + ", which is not in the model repository (" + e.getMessage() + ")");
+        }
+    }
+
+    /** Hex SHA-256 of a model version's file, hashed once per file version in this process. */
+    public static String modelSha256(ResolvedModel model) {
+        return MODEL_FILES.sha256(model);
+    }
+
+    private static String abbreviated(String sha256) {
+        return sha256.length() > 12 ? sha256.substring(0, 12) + "..." : sha256;
     }
 
     private static String withArticle(String noun) {

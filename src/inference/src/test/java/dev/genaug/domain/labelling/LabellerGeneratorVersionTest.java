@@ -115,6 +115,42 @@ class LabellerGeneratorVersionTest {
     }
 
     @Test
+    void shouldRefuseALabellerWhoseGeneratorVersionWasExportedAgainUnderTheSameNumber(@TempDir Path other)
+            throws IOException {
+        Trees.copy(SHIPPED.resolve("shapes-generator"), other.resolve("shapes-generator"));
+        Trees.copy(SHIPPED.resolve("shapes-labeller"), other.resolve("shapes-labeller"));
+        // A retraining wrote version 1 again: another file under the same number.
+        java.nio.file.Files.write(
+                other.resolve("shapes-generator/1/model.onnx"),
+                new byte[] {0},
+                java.nio.file.StandardOpenOption.APPEND);
+        ModelRepository changed = ModelRepository.open(other);
+        String expected = "labeller 'shapes-labeller' version 1 was trained on another model file of"
+                + " 'shapes-generator' version 1 (SHA-256 2947993d6e01..., now ";
+
+        assertThatThrownBy(() -> new DatasetJobValidator(1000, changed)
+                        .validate(job("", "shapes-labeller").toBuilder()
+                                .clearJobId()
+                                .build()))
+                .isInstanceOf(FailedPreconditionException.class)
+                .hasMessageStartingWith("job.labeller: " + expected)
+                .hasMessageEndingWith(
+                        "): the version was exported again under the same number; train the" + " labeller again");
+        assertThatThrownBy(() -> new Sampling(changed, 1024, 64).plan(job("1", "shapes-labeller")))
+                .isInstanceOf(FailedPreconditionException.class)
+                .hasMessageStartingWith("job.labeller: " + expected);
+        try (OnnxBackend backend = new OnnxBackend(new OnnxBackend.Settings(1, false, false))) {
+            assertThatThrownBy(() -> new Labelling(changed, backend, new Labelling.Settings(256, 1))
+                            .label(LabelRequest.newBuilder()
+                                    .setLabeller(ref("shapes-labeller", ""))
+                                    .setLatents(Tensors.fp32(new float[32], 1, 32))
+                                    .build()))
+                    .isInstanceOf(FailedPreconditionException.class)
+                    .hasMessageStartingWith("labeller: " + expected);
+        }
+    }
+
+    @Test
     void shouldRecordTheGeneratorVersionATrainingRead() {
         TrainRequest.Builder request = TrainRequest.newBuilder()
                 .setGenerator(ref("shapes-generator", "2"))
@@ -134,6 +170,9 @@ class LabellerGeneratorVersionTest {
         ResolvedModel trained = labelling.train(request.build(), (member, epoch, loss) -> {}, () -> false);
 
         assertThat(trained.manifest().getPairedGeneratorVersion()).isEqualTo("2");
+        assertThat(trained.manifest().getPairedGeneratorSha256())
+                .isEqualTo(dev.genaug.domain.repository.ModelChecks.modelSha256(
+                        repository.resolve("shapes-generator", "2", "generator")));
     }
 
     private static java.util.List<Float> box(float[] values) {
