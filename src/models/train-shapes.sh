@@ -14,3 +14,8 @@ data="target/shapes-parts"
 /usr/bin/python3 src/models/shapes/train.py --train "$data/train" --heldout "$data/heldout" \
   --repository deploy/model-repository --vae-epochs "${VAE_EPOCHS:-45}" "$@"
 /usr/bin/python3 src/models/shapes/card.py --repository deploy/model-repository
+# The generator was exported again as version 1: what was made from the old one's latent space and
+# feature maps (its radius calibration, the reference labeller) is made again, as it was made.
+./genaug calibrate
+rm -rf deploy/model-repository/shapes-labeller deploy/model-repository/shapes-labeller-pipeline
+./genaug labeller train --from-renders 16 --seed 0

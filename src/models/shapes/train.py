@@ -10,6 +10,7 @@ Run through src/models/train-shapes.sh, which renders the data with the project'
 import argparse
 import hashlib
 import io
+import inspect
 import json
 import math
 import os
@@ -334,8 +335,11 @@ def train_classifier(x, y, epochs, batch, log, bf16=True):
 def export(model, example, path, inputs, outputs):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     axes = {n: {0: "batch"} for n in inputs + outputs}
+    # The TorchScript exporter, which made the committed files: newer torch defaults to the dynamo
+    # exporter, which cannot keep opset 17 for every model and writes the weights to a side file.
+    legacy = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
     torch.onnx.export(model, example, path, opset_version=17, input_names=inputs, output_names=outputs,
-                      dynamic_axes=axes, do_constant_folding=True)
+                      dynamic_axes=axes, do_constant_folding=True, **legacy)
     # The exporter cannot infer the sizes behind GridSample; state every output's (all but the
     # batch axis are fixed), so that runtimes and config checks see them.
     with torch.no_grad():
@@ -346,7 +350,10 @@ def export(model, example, path, inputs, outputs):
             dim.ClearField("dim_param")
             dim.dim_value = size
     onnx.checker.check_model(graph)
-    onnx.save(graph, path)
+    # One self-contained file (the weights are a few MB), whatever the exporter wrote beside it.
+    onnx.save(graph, path, save_as_external_data=False)
+    if os.path.exists(path + ".data"):
+        os.remove(path + ".data")
 
 
 def write_config(folder, name, inputs, outputs):
@@ -474,7 +481,9 @@ def main():
         "formatVersion": 1, "role": "MODEL_ROLE_ENCODER",
         "description": "Encoder of the shapes-parts beta-VAE: image -> posterior mean and log-variance.",
         "latent": {"dimension": LATENT, "prior": "PRIOR_STANDARD_NORMAL"},
-        "image": image_spec, "pairedGenerator": "shapes-generator", "trainingDataHash": data_hash,
+        # Exported with the generator's version 1 above: images are encoded for that version.
+        "image": image_spec, "pairedGenerator": "shapes-generator", "pairedGeneratorVersion": "1",
+        "trainingDataHash": data_hash,
         "tensors": {"image": "image", "mean": "mu", "log_variance": "logvar"},
         "metrics": {k: v for k, v in metrics.items() if k.startswith("reconstruction")}})
 
