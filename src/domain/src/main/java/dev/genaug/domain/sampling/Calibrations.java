@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import dev.genaug.api.model.v1.RadiusCalibration;
 import dev.genaug.domain.error.FailedPreconditionException;
+import dev.genaug.domain.repository.ModelChecks;
 import dev.genaug.domain.repository.ResolvedModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -38,6 +39,33 @@ public final class Calibrations {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * The generator's calibration, checked to have been made with this version and model file:
+     * another version's latent space, or the same number exported again, has other radii, and
+     * using them would draw views silently off.
+     *
+     * @param field the request field that asked for calibrated radii, named in errors
+     * @throws FailedPreconditionException when there is none, or it was made with another version
+     *     or model file
+     */
+    public static RadiusCalibration readMadeWith(ResolvedModel generator, String field) {
+        RadiusCalibration calibration = read(generator);
+        String version = Long.toString(generator.version());
+        String prefix = field + ": the radius calibration of '" + generator.name() + "' (" + FILE + ") was made with ";
+        if (!calibration.getGeneratorVersion().isEmpty()
+                && !calibration.getGeneratorVersion().equals(version)) {
+            throw new FailedPreconditionException(prefix + "version " + calibration.getGeneratorVersion()
+                    + ", not version " + version + ": name version " + calibration.getGeneratorVersion()
+                    + " in model.version, or calibrate version " + version + " again");
+        }
+        String file = calibration.getGeneratorSha256();
+        if (!file.isEmpty() && !file.equals(ModelChecks.modelSha256(generator))) {
+            throw new FailedPreconditionException(prefix + "another model file of version " + version
+                    + " (it was exported again under the same number): calibrate it again");
+        }
+        return calibration;
     }
 
     public static void write(ResolvedModel generator, RadiusCalibration calibration) {

@@ -146,28 +146,8 @@ public final class Sampling {
                     "neighbours.calibrated: this sampler has no inference backend to judge the anchor with");
         }
         ResolvedModel model = ModelChecks.require(repository, r.getModel(), ModelRole.MODEL_ROLE_GENERATOR, "model");
-        dev.genaug.api.model.v1.RadiusCalibration calibration = Calibrations.read(model);
-        String calibrated = calibration.getGeneratorVersion();
-        if (!calibrated.isEmpty() && !calibrated.equals(Long.toString(model.version()))) {
-            // Another version's latent space has other radii: using them would draw views silently off.
-            throw new dev.genaug.domain.error.FailedPreconditionException(
-                    "neighbours.calibrated: the radius calibration"
-                            + " of '" + model.name() + "' (" + Calibrations.FILE + ") was made with version "
-                            + calibrated
-                            + ", not version " + model.version() + ": name version " + calibrated
-                            + " in model.version, or"
-                            + " calibrate version " + model.version() + " again");
-        }
-        String file = calibration.getGeneratorSha256();
-        if (!file.isEmpty() && !file.equals(ModelChecks.modelSha256(model))) {
-            throw new dev.genaug.domain.error.FailedPreconditionException(
-                    "neighbours.calibrated: the radius calibration"
-                            + " of '" + model.name() + "' (" + Calibrations.FILE
-                            + ") was made with another model file of"
-                            + " version " + model.version()
-                            + " (it was exported again under the same number): calibrate it"
-                            + " again");
-        }
+        dev.genaug.api.model.v1.RadiusCalibration calibration =
+                Calibrations.readMadeWith(model, "neighbours.calibrated");
         ResolvedModel classifier = ModelChecks.require(
                 repository,
                 ModelRef.newBuilder().setName(calibration.getClassifier()).build(),
