@@ -129,11 +129,7 @@ public final class ModelChecks {
      */
     public static ResolvedModel requireEncoderOf(
             ModelRepository repository, ResolvedModel generator, String field, String purpose) {
-        String name = generator.manifest().getPairedEncoder();
-        if (name.isEmpty()) {
-            throw new InvalidArgumentException(
-                    field, "model '" + generator.name() + "' names no paired encoder " + purpose);
-        }
+        String name = pairName(generator, generator.manifest().getPairedEncoder(), "encoder", field, purpose);
         ResolvedModel latest = require(
                 repository,
                 ModelRef.newBuilder().setName(name).build(),
@@ -167,11 +163,7 @@ public final class ModelChecks {
      */
     public static ResolvedModel requireGeneratorOf(
             ModelRepository repository, ResolvedModel encoder, String field, String purpose) {
-        String name = encoder.manifest().getPairedGenerator();
-        if (name.isEmpty()) {
-            throw new InvalidArgumentException(
-                    field, "model '" + encoder.name() + "' names no paired generator " + purpose);
-        }
+        String name = pairName(encoder, encoder.manifest().getPairedGenerator(), "generator", field, purpose);
         String version = encoder.manifest().getPairedGeneratorVersion();
         try {
             return require(
@@ -187,6 +179,15 @@ public final class ModelChecks {
                     + encoder.version() + " inverts '" + name + "' version " + version
                     + ", which is not in the model repository (" + e.getMessage() + ")");
         }
+    }
+
+    /** The name a manifest gives its pair, or INVALID_ARGUMENT naming {@code field} when it gives none. */
+    private static String pairName(ResolvedModel model, String name, String pairRole, String field, String purpose) {
+        if (name.isEmpty()) {
+            throw new InvalidArgumentException(
+                    field, "model '" + model.name() + "' names no paired " + pairRole + " " + purpose);
+        }
+        return name;
     }
 
     /** Hex SHA-256 of a model version's file, hashed once per file version in this process. */
