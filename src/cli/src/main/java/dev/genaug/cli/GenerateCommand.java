@@ -42,6 +42,13 @@ final class GenerateCommand implements Callable<Integer> {
             description = "Generator model (default ${DEFAULT-VALUE}).")
     String model;
 
+    @Option(
+            names = "--model-version",
+            defaultValue = "",
+            description = "Generator version (default: the latest, or with --labeller the version the labeller was"
+                    + " trained on).")
+    String modelVersion;
+
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the latent stream (default ${DEFAULT-VALUE}).")
     long seed;
 
@@ -133,7 +140,7 @@ final class GenerateCommand implements Callable<Integer> {
         var datasets = DatasetServiceGrpc.newBlockingStub(channel);
         client.set(datasets);
         DatasetJob.Builder job = DatasetJob.newBuilder()
-                .setModel(ModelRef.newBuilder().setName(model))
+                .setModel(ModelRef.newBuilder().setName(model).setVersion(modelVersion))
                 .setCount(count)
                 .setSeed(seed)
                 .setTruncationPsi(truncation)

@@ -7,6 +7,7 @@ import dev.genaug.api.gateway.v1.AugmentServiceGrpc;
 import dev.genaug.api.gateway.v1.GetViewsRequest;
 import dev.genaug.api.gateway.v1.InputViews;
 import dev.genaug.api.sampler.v1.NeighbourhoodShape;
+import dev.genaug.domain.augment.ViewRequests;
 import dev.genaug.domain.dataset.PreviewGrid;
 import dev.genaug.domain.dataset.ShapesParts;
 import dev.genaug.domain.tensor.ImageCodec;
@@ -77,8 +78,24 @@ final class ViewsCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = "shapes-generator", description = "Generator (default ${DEFAULT-VALUE}).")
     String model;
 
-    @Option(names = "--gateway", defaultValue = "localhost:8080", description = "Gateway of a running stack.")
+    @Option(
+            names = "--model-version",
+            defaultValue = "",
+            description = "Generator version (default: the latest); images are encoded by the encoder version"
+                    + " exported with it.")
+    String modelVersion;
+
+    @Option(
+            names = "--gateway",
+            defaultValue = "localhost:8080",
+            description = "Gateway of a running stack (default ${DEFAULT-VALUE}); when none answers, the embedded"
+                    + " stack is started for this command.")
     String gateway;
+
+    @Option(
+            names = "--models",
+            description = "Model repository of the embedded stack (default: deploy/model-repository).")
+    Path models;
 
     private final PrintStream log = System.err;
 
@@ -90,7 +107,7 @@ final class ViewsCommand implements Callable<Integer> {
             return 2;
         }
         GetViewsRequest request = GetViewsRequest.newBuilder()
-                .setModel(ModelRef.newBuilder().setName(model))
+                .setModel(ModelRef.newBuilder().setName(model).setVersion(modelVersion))
                 .addAllImages(inputs)
                 .setViewsPerInput(k)
                 .setSigma(calibrated ? 0f : sigma)
@@ -103,12 +120,18 @@ final class ViewsCommand implements Callable<Integer> {
                 .build();
         Path views = Files.createDirectories(out.resolve("views"));
         List<byte[]> grid = new ArrayList<>();
+        String[] used = {""};
         try (StackConnection stack = StackConnection.open(
-                gateway, List.of("encoder", "sampler", "generator", "gateway"), null, "views", log)) {
+                gateway, List.of("encoder", "sampler", "generator", "gateway"), models, "views", log)) {
             var augment = AugmentServiceGrpc.newBlockingStub(stack.channel()).withMaxInboundMessageSize(256 << 20);
             int[] index = {0};
             augment.getViews(request).forEachRemaining(batch -> {
                 for (InputViews in : batch.getInputsList()) {
+                    if (index[0] == 0 && in.getProvenanceCount() > 0) {
+                        var p = in.getProvenance(0);
+                        used[0] = p.getModel() + " version " + p.getModelVersion() + ", anchors encoded by "
+                                + p.getParametersOrDefault(ViewRequests.ENCODER_PARAMETER, "?");
+                    }
                     int i = index[0]++;
                     grid.add(inputs.get(i).getPng().toByteArray());
                     grid.add(in.getOriginal().getPng().toByteArray());
@@ -128,9 +151,9 @@ final class ViewsCommand implements Callable<Integer> {
         Path gridFile = out.resolve("grid.png");
         write(gridFile, PreviewGrid.of(grid, k + 2));
         System.out.printf(
-                "%d inputs x %d views (%s, sigma %s, seed %d)%n  views %s%n  grid  %s (rows: input, reconstruction,"
-                        + " views)%n",
-                inputs.size(), k, op, calibrated ? "calibrated" : sigma, seed, views, gridFile);
+                "%d inputs x %d views (%s, sigma %s, seed %d) of %s%n  views %s%n  grid  %s (rows: input,"
+                        + " reconstruction, views)%n",
+                inputs.size(), k, op, calibrated ? "calibrated" : sigma, seed, used[0], views, gridFile);
         return 0;
     }
 

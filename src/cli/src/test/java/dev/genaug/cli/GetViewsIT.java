@@ -147,6 +147,9 @@ class GetViewsIT {
             assertThat(Tensors.toFloats(in.getLatents(), "latents")).containsExactly(expected);
             assertThat(in.getProvenance(2).getSampleIndex()).isEqualTo(i * 3L + 2);
             assertThat(in.getProvenance(2).getOperator()).isEqualTo("neighbours");
+            assertThat(in.getProvenance(2).getParametersMap())
+                    .as("the encoder version that made the anchor")
+                    .containsEntry("encoder", "shapes-encoder/1");
             var view = ImageCodec.decodePng(in.getViews(0).getPng().toByteArray(), 0f, 255f, "view");
             assertThat(view.width()).isEqualTo(64);
         }

@@ -44,6 +44,9 @@ public final class ViewRequests {
         float sigma(ModelRef generator, float[] anchor);
     }
 
+    /** Provenance parameter of views of images: the encoder that made the anchor, "name/version". */
+    public static final String ENCODER_PARAMETER = "encoder";
+
     private final ModelRepository repository;
     private final int maxViewsPerInput;
     private final int maxInputs;
@@ -116,9 +119,12 @@ public final class ViewRequests {
         ModelRef generatorRef = generator.ref();
         int inputs = r.getImagesCount() > 0 ? r.getImagesCount() : r.getLatentsCount();
         float[] anchors = new float[inputs * d];
+        // Which encoder version made the anchors, for the views' provenance; null for latent inputs.
+        ModelRef anchorEncoder = null;
         if (r.getImagesCount() > 0) {
             ResolvedModel enc = ModelChecks.requireEncoderOf(
                     repository, generator, "images", "to encode images with; give latents instead");
+            anchorEncoder = enc.ref();
             float[] means = encoder.encode(enc.ref(), r.getImagesList());
             if (means.length != anchors.length) {
                 throw new IllegalStateException(
@@ -135,6 +141,7 @@ public final class ViewRequests {
         boolean originals = !r.getPairs();
         int rowsPerInput = views + (originals ? 1 : 0);
         int inputsPerBatch = Math.max(1, maxDecodeRows / rowsPerInput);
+        ModelRef encoderUsed = anchorEncoder;
         return new Iterator<>() {
             int next = 0;
 
@@ -151,7 +158,7 @@ public final class ViewRequests {
                 int first = next;
                 int count = Math.min(inputsPerBatch, inputs - first);
                 next += count;
-                return batch(r, generatorRef, anchors, d, first, count, views, originals, decoder, radius);
+                return batch(r, generatorRef, encoderUsed, anchors, d, first, count, views, originals, decoder, radius);
             }
         };
     }
@@ -159,6 +166,7 @@ public final class ViewRequests {
     private static ViewBatch batch(
             GetViewsRequest r,
             ModelRef generator,
+            ModelRef encoder,
             float[] anchors,
             int d,
             int first,
@@ -194,6 +202,10 @@ public final class ViewRequests {
             }
             in.addAllViews(images.subList(row, row + views));
             in.setLatents(Tensors.fp32(Arrays.copyOfRange(latents, row * d, (row + views) * d), views, d));
+            java.util.Map<String, String> parameters = operators[i].parameters();
+            if (encoder != null) {
+                parameters.put(ENCODER_PARAMETER, encoder.getName() + "/" + encoder.getVersion());
+            }
             for (int k = 0; k < views; k++) {
                 in.addProvenance(Provenances.of(
                         generator.getName(),
@@ -201,7 +213,7 @@ public final class ViewRequests {
                         r.getSeed(),
                         (long) (first + i) * views + k,
                         Neighbours.OPERATOR,
-                        operators[i].parameters()));
+                        parameters));
             }
             batch.addInputs(in);
         }
