@@ -93,6 +93,17 @@ class GenaugGenerateIT {
                 .contains("refused (NOT_FOUND): job.model: model 'no-such-model' is not in the model repository");
         assertThat(tmp.resolve("x")).as("a refused job makes no folder").doesNotExist();
 
+        Run unknownVersion = generate(
+                "--count",
+                "10",
+                "--model-version",
+                "9",
+                "--out",
+                tmp.resolve("v").toString());
+        assertThat(unknownVersion.exit()).as(unknownVersion.output()).isEqualTo(2);
+        assertThat(unknownVersion.output())
+                .contains("refused (NOT_FOUND): job.model.version: model 'shapes-generator' has no version 9");
+
         Path used = Files.createDirectories(tmp.resolve("used"));
         Files.writeString(used.resolve("keep.txt"), "mine");
         Run refused = generate("--count", "10", "--out", used.toString());
