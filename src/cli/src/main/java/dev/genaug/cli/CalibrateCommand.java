@@ -107,7 +107,7 @@ final class CalibrateCommand implements Callable<Integer> {
                 .setAnchorConfidence(anchorConfidence)
                 .setMaxSigma(maxSigma)
                 .setGeneratorVersion(Long.toString(generator.version()))
-                .setGeneratorSha256(ModelChecks.modelSha256(generator));
+                .setGeneratorSha256(ModelChecks.modelSha256(generator, "generator"));
         try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(threads, false))) {
             Judge judge = new Judge(onnx, generator, classifier);
             RadiusCalibrator calibrator = new RadiusCalibrator(judge, d, views, agreement, seed);

@@ -99,10 +99,11 @@ public final class ModelChecks {
                     + " version " + g.version());
         }
         String file = l.manifest().getPairedGeneratorSha256();
-        if (!file.isEmpty() && !file.equals(modelSha256(g))) {
+        String now = file.isEmpty() ? "" : modelSha256(g, generatorField);
+        if (!file.isEmpty() && !file.equals(now)) {
             throw new FailedPreconditionException(labellerField + ": labeller '" + l.name() + "' version "
                     + l.version() + " was trained on another model file of '" + g.name() + "' version " + g.version()
-                    + " (SHA-256 " + abbreviated(file) + ", now " + abbreviated(modelSha256(g))
+                    + " (SHA-256 " + abbreviated(file) + ", now " + abbreviated(now)
                     + "): the version was exported again under the same number; train the labeller again");
         }
         return new LabelledPair(g, l);
@@ -190,9 +191,23 @@ public final class ModelChecks {
         return name;
     }
 
-    /** Hex SHA-256 of a model version's file, hashed once per file version in this process. */
-    public static String modelSha256(ResolvedModel model) {
-        return MODEL_FILES.sha256(model);
+    /**
+     * Hex SHA-256 of a model version's file, hashed once per file version in this process.
+     *
+     * @param field the request field naming the model, named when the file cannot be read
+     * @throws FailedPreconditionException when the file cannot be read (a version folder without it)
+     */
+    public static String modelSha256(ResolvedModel model, String field) {
+        try {
+            return MODEL_FILES.sha256(model);
+        } catch (java.io.UncheckedIOException e) {
+            throw new FailedPreconditionException(
+                    field + ": model '" + model.name() + "' version " + model.version()
+                            + ": cannot read its model file "
+                            + model.modelFile().getFileName() + " ("
+                            + e.getCause().getClass().getSimpleName() + ")",
+                    e);
+        }
     }
 
     private static String abbreviated(String sha256) {

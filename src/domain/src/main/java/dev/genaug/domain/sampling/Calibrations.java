@@ -61,7 +61,7 @@ public final class Calibrations {
                     + " in model.version, or calibrate version " + version + " again");
         }
         String file = calibration.getGeneratorSha256();
-        if (!file.isEmpty() && !file.equals(ModelChecks.modelSha256(generator))) {
+        if (!file.isEmpty() && !file.equals(ModelChecks.modelSha256(generator, field))) {
             throw new FailedPreconditionException(prefix + "another model file of version " + version
                     + " (it was exported again under the same number): calibrate it again");
         }

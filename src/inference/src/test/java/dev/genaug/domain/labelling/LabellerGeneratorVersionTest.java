@@ -151,6 +151,21 @@ class LabellerGeneratorVersionTest {
     }
 
     @Test
+    void shouldRefuseALabelledJobWhoseGeneratorVersionHasNoModelFile(@TempDir Path other) throws IOException {
+        Trees.copy(SHIPPED.resolve("shapes-generator"), other.resolve("shapes-generator"));
+        Trees.copy(SHIPPED.resolve("shapes-labeller"), other.resolve("shapes-labeller"));
+        java.nio.file.Files.delete(other.resolve("shapes-generator/1/model.onnx"));
+
+        assertThatThrownBy(() -> new DatasetJobValidator(1000, ModelRepository.open(other))
+                        .validate(job("", "shapes-labeller").toBuilder()
+                                .clearJobId()
+                                .build()))
+                .isInstanceOf(FailedPreconditionException.class)
+                .hasMessage("job.model: model 'shapes-generator' version 1: cannot read its model file model.onnx"
+                        + " (NoSuchFileException)");
+    }
+
+    @Test
     void shouldRecordTheGeneratorVersionATrainingRead() {
         TrainRequest.Builder request = TrainRequest.newBuilder()
                 .setGenerator(ref("shapes-generator", "2"))
@@ -172,7 +187,7 @@ class LabellerGeneratorVersionTest {
         assertThat(trained.manifest().getPairedGeneratorVersion()).isEqualTo("2");
         assertThat(trained.manifest().getPairedGeneratorSha256())
                 .isEqualTo(dev.genaug.domain.repository.ModelChecks.modelSha256(
-                        repository.resolve("shapes-generator", "2", "generator")));
+                        repository.resolve("shapes-generator", "2", "generator"), "generator"));
     }
 
     private static java.util.List<Float> box(float[] values) {
