@@ -83,13 +83,17 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Also write the figures to this file.")
     Path json;
 
+    @Option(
+            names = {"--models", "--repository"},
+            description = "Model repository (default: deploy/model-repository of this checkout).")
+    Path repositoryRoot;
+
     @Override
     public Integer call() throws Exception {
         if (count < 1) {
             throw new InvalidArgumentException("--count", "must be >= 1, got " + count);
         }
-        Path root = LocalStack.root();
-        ModelRepository repository = ModelRepository.open(root.resolve("deploy/model-repository"));
+        ModelRepository repository = ModelRepository.open(LocalStack.models(repositoryRoot));
         ResolvedModel generator = repository.resolve(generatorName, "", "--model");
         ResolvedModel classifier = repository.resolve(classifierName, "", "--classifier");
         int d = generator.manifest().getLatent().getDimension();

@@ -181,7 +181,10 @@ public final class ModelRepository {
         ModelEntry entry = models.get(name);
         if (entry == null) {
             throw new NotFoundException(field + ": model '" + name + "' is not in the model repository ("
-                    + models.keySet().size() + " models: " + String.join(", ", models.keySet()) + ")");
+                    + (models.isEmpty()
+                            ? "it holds no models"
+                            : models.size() + " models: " + String.join(", ", models.keySet()))
+                    + ")");
         }
         if (!entry.usable()) {
             throw new FailedPreconditionException(field + ": model '" + name + "' is unavailable: "

@@ -66,6 +66,13 @@ class ModelRepositoryTest {
     }
 
     @Test
+    void shouldSayTheRepositoryIsEmptyWhenItHoldsNoModels() {
+        assertThatThrownBy(() -> ModelRepository.open(root.resolve("missing")).resolve("gen", "", "--model"))
+                .isInstanceOf(NotFoundException.class)
+                .hasMessage("--model: model 'gen' is not in the model repository (it holds no models)");
+    }
+
+    @Test
     void shouldFindModelsAndVersionsAddedAfterOpeningWhenAskedForThem() throws IOException {
         model("toy-generator", ModelConfigParserTest.VALID, MANIFEST, "1");
         ModelRepository repo = ModelRepository.open(root);
