@@ -145,7 +145,7 @@ public final class ModelChecks {
             if (manifest.getRole() != ModelRole.MODEL_ROLE_ENCODER) {
                 others.add("version " + v + " is " + withArticle(roleName(manifest.getRole())));
             } else if (inverts.isEmpty() || inverts.equals(wanted)) {
-                return candidate;
+                return sameLatentSpace(candidate, generator, field);
             } else {
                 others.add("version " + v + " inverts version " + inverts);
             }
@@ -180,6 +180,17 @@ public final class ModelChecks {
                     + encoder.version() + " inverts '" + name + "' version " + version
                     + ", which is not in the model repository (" + e.getMessage() + ")");
         }
+    }
+
+    private static ResolvedModel sameLatentSpace(ResolvedModel encoder, ResolvedModel generator, String field) {
+        int e = encoder.manifest().getLatent().getDimension();
+        int g = generator.manifest().getLatent().getDimension();
+        if (e != g) {
+            throw new FailedPreconditionException(field + ": encoder '" + encoder.name() + "' version "
+                    + encoder.version() + " gives latents of dimension " + e + ", '" + generator.name()
+                    + "' version " + generator.version() + " takes " + g);
+        }
+        return encoder;
     }
 
     /** The name a manifest gives its pair, or INVALID_ARGUMENT naming {@code field} when it gives none. */

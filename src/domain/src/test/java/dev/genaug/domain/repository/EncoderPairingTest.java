@@ -116,6 +116,17 @@ class EncoderPairingTest {
     }
 
     @Test
+    void shouldRefuseAnEncoderOfAnotherLatentDimension() throws IOException {
+        model("gen", GENERATOR, "1", null);
+        model("enc", encoder("1").replace("\"dimension\": 4", "\"dimension\": 8"), "1", null);
+        ModelRepository repo = ModelRepository.open(root);
+
+        assertThatThrownBy(() -> ModelChecks.requireEncoderOf(repo, repo.resolve("gen", "1", "model"), "images", ""))
+                .isInstanceOf(FailedPreconditionException.class)
+                .hasMessage("images: encoder 'enc' version 1 gives latents of dimension 8, 'gen' version 1 takes 4");
+    }
+
+    @Test
     void shouldNameTheFieldWhenTheGeneratorHasNoEncoder() throws IOException {
         model("gen", GENERATOR.replace("\"pairedEncoder\": \"enc\",", ""), "1", null);
         ModelRepository repo = ModelRepository.open(root);
