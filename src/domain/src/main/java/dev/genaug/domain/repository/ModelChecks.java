@@ -145,7 +145,8 @@ public final class ModelChecks {
             if (manifest.getRole() != ModelRole.MODEL_ROLE_ENCODER) {
                 others.add("version " + v + " is " + withArticle(roleName(manifest.getRole())));
             } else if (inverts.isEmpty() || inverts.equals(wanted)) {
-                return sameLatentSpace(candidate, generator, field);
+                requireSameLatentSpace(candidate, generator, field);
+                return candidate;
             } else {
                 others.add("version " + v + " inverts version " + inverts);
             }
@@ -166,8 +167,9 @@ public final class ModelChecks {
             ModelRepository repository, ResolvedModel encoder, String field, String purpose) {
         String name = pairName(encoder, encoder.manifest().getPairedGenerator(), "generator", field, purpose);
         String version = encoder.manifest().getPairedGeneratorVersion();
+        ResolvedModel generator;
         try {
-            return require(
+            generator = require(
                     repository,
                     ModelRef.newBuilder().setName(name).setVersion(version).build(),
                     ModelRole.MODEL_ROLE_GENERATOR,
@@ -180,9 +182,11 @@ public final class ModelChecks {
                     + encoder.version() + " inverts '" + name + "' version " + version
                     + ", which is not in the model repository (" + e.getMessage() + ")");
         }
+        requireSameLatentSpace(encoder, generator, field);
+        return generator;
     }
 
-    private static ResolvedModel sameLatentSpace(ResolvedModel encoder, ResolvedModel generator, String field) {
+    private static void requireSameLatentSpace(ResolvedModel encoder, ResolvedModel generator, String field) {
         int e = encoder.manifest().getLatent().getDimension();
         int g = generator.manifest().getLatent().getDimension();
         if (e != g) {
@@ -190,7 +194,6 @@ public final class ModelChecks {
                     + encoder.version() + " gives latents of dimension " + e + ", '" + generator.name()
                     + "' version " + generator.version() + " takes " + g);
         }
-        return encoder;
     }
 
     /** The name a manifest gives its pair, or INVALID_ARGUMENT naming {@code field} when it gives none. */

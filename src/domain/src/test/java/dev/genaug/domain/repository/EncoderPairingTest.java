@@ -124,6 +124,10 @@ class EncoderPairingTest {
         assertThatThrownBy(() -> ModelChecks.requireEncoderOf(repo, repo.resolve("gen", "1", "model"), "images", ""))
                 .isInstanceOf(FailedPreconditionException.class)
                 .hasMessage("images: encoder 'enc' version 1 gives latents of dimension 8, 'gen' version 1 takes 4");
+        assertThatThrownBy(() -> ModelChecks.requireGeneratorOf(
+                        repo, repo.resolve("enc", "1", "model"), "refine_evaluations", ""))
+                .isInstanceOf(FailedPreconditionException.class)
+                .hasMessageStartingWith("refine_evaluations: encoder 'enc' version 1 gives latents of dimension 8");
     }
 
     @Test
