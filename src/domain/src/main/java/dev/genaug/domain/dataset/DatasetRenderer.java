@@ -19,7 +19,9 @@ import java.util.function.LongConsumer;
  * global index, zero-padded to 9 digits; shard n holds indices [start + n * shardSize, ...).
  */
 public final class DatasetRenderer {
-    private static final JsonFormat.Printer JSON = JsonFormat.printer().omittingInsignificantWhitespace();
+    // Zeros print too (seed 0, index 0, rotation 0), as in the shards of dataset jobs.
+    private static final JsonFormat.Printer JSON =
+            JsonFormat.printer().alwaysPrintFieldsWithNoPresence().omittingInsignificantWhitespace();
 
     private DatasetRenderer() {}
 

@@ -57,9 +57,15 @@ public final class DatasetWriter {
     private static final int DEFAULT_SHARD_SIZE = 1000;
     private static final int PREVIEW_COLUMNS = 8;
     private static final int PREVIEW_SAMPLES = 64;
-    private static final JsonFormat.Printer SAMPLE_JSON =
-            JsonFormat.printer().omittingInsignificantWhitespace().sortingMapKeys();
-    private static final JsonFormat.Printer MANIFEST_JSON = JsonFormat.printer().sortingMapKeys();
+    // Zeros and empty values print too (seed 0, sample index 0, a first shard's first index 0): a
+    // reader finds every field without knowing protobuf's defaults. What only some jobs or samples
+    // have (labeller, uncertainty, drop threshold) has presence and prints only when set.
+    private static final JsonFormat.Printer SAMPLE_JSON = JsonFormat.printer()
+            .alwaysPrintFieldsWithNoPresence()
+            .omittingInsignificantWhitespace()
+            .sortingMapKeys();
+    private static final JsonFormat.Printer MANIFEST_JSON =
+            JsonFormat.printer().alwaysPrintFieldsWithNoPresence().sortingMapKeys();
 
     private final Path defaultRoot;
     // Striped locks: staging and assembly of a shard, and finishing a job. Finishing takes its job

@@ -346,6 +346,30 @@ class DatasetWriterTest {
     }
 
     @Test
+    void shouldSpellOutZeroSeedIndexAndCountsWhenTheJsonIsWritten() throws IOException {
+        DatasetJob job =
+                job(tmp.resolve("out")).toBuilder().setSeed(0).setCount(1).build();
+        DatasetWriter writer = new DatasetWriter(tmp);
+        writer.prepare(job);
+        GeneratedBatch batch = batch(job, 0, 1).toBuilder()
+                .setProvenance(0, Provenances.of("toy", 1, 0, 0, "prior", Map.of()))
+                .build();
+        writer.write(batch);
+        Path out = tmp.resolve("out");
+        try (TarArchiveInputStream in =
+                new TarArchiveInputStream(Files.newInputStream(out.resolve("shard-000000.tar")))) {
+            in.getNextEntry();
+            in.getNextEntry();
+            assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8))
+                    .contains("\"seed\":\"0\"", "\"sampleIndex\":\"0\"", "\"parameters\":{}")
+                    .doesNotContain("uncertainty", "ignoredPixels", "labeller"); // unlabelled
+        }
+        assertThat(Files.readString(out.resolve(DatasetWriter.MANIFEST)))
+                .contains("\"seed\": \"0\"", "\"firstIndex\": \"0\"", "\"dropped\": \"0\"")
+                .doesNotContain("dropThreshold");
+    }
+
+    @Test
     void shouldCountStagedAndAssembledSamplesAsProgress() {
         DatasetJob job = job(tmp.resolve("out"));
         DatasetWriter writer = new DatasetWriter(tmp);

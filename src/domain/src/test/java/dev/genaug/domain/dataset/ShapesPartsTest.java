@@ -104,4 +104,17 @@ class ShapesPartsTest {
                 .containsExactlyInAnyOrder(
                         "shapes-parts-2-000000.tar", "shapes-parts-2-000001.tar", "shapes-parts-2-000002.tar");
     }
+
+    @Test
+    void shouldSpellOutSeedAndIndexZeroWhenTheSceneJsonIsWritten(@TempDir Path dir) throws IOException {
+        var shard = DatasetRenderer.render(0, 0, 1, 1, dir, n -> {}).getFirst();
+        try (var tar = new TarArchiveInputStream(Files.newInputStream(shard.file()))) {
+            tar.getNextEntry();
+            tar.getNextEntry();
+            assertThat(tar.getNextEntry().getName()).isEqualTo("000000000.json");
+            assertThat(new String(tar.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8))
+                    .contains("\"seed\":\"0\"", "\"index\":\"0\"")
+                    .doesNotContain("provenance", "uncertainty", "ignoredPixels");
+        }
+    }
 }
