@@ -213,8 +213,10 @@ final class LabellerTrainCommand implements Callable<Integer> {
             System.out.printf(
                     "registered %s version %d in %s (%.1f s)%n",
                     labeller.name(), labeller.version(), root, (System.nanoTime() - t0) / 1e9);
-            System.out.println(
-                    "label a dataset: ./genaug generate --labeller " + labeller.name() + " --count 1000 --out DIR");
+            // The command to copy names the repository unless it is the default one generate reads too.
+            String models = repositoryRoot == null ? "" : " --models " + root;
+            System.out.println("label a dataset: ./genaug generate" + models + " --labeller " + labeller.name()
+                    + " --count 1000 --out DIR");
         }
         return 0;
     }

@@ -515,6 +515,9 @@ public final class DatasetWriter {
                         .setModel(batch.getLabeller())
                         .setSha256(batch.getLabellerSha256()));
                 manifest.addAllClassNames(batch.getClassNamesList());
+                for (int c = 0; c < batch.getClassNamesCount(); c++) {
+                    manifest.addPreviewColours(MaskOverlay.colourName(c));
+                }
                 if (batch.hasDropThreshold()) {
                     manifest.setDropThreshold(batch.getDropThreshold());
                 }

@@ -21,6 +21,11 @@ public final class MaskOverlay {
         return java.awt.Color.HSBtoRGB(hue, 0.85f, 1f) & 0xffffff;
     }
 
+    /** The colour class {@code classId} is laid over with, "#rrggbb"; "" for class 0, which is not. */
+    public static String colourName(int classId) {
+        return classId == 0 ? "" : String.format("#%06x", colour(classId));
+    }
+
     public static byte[] of(byte[] imagePng, byte[] maskPng) {
         try {
             BufferedImage image = ImageIO.read(new ByteArrayInputStream(imagePng));

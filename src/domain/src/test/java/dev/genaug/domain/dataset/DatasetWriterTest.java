@@ -235,6 +235,7 @@ class DatasetWriterTest {
         assertThat(manifest.getModels(0).getModel().getVersion()).isEqualTo("1");
         assertThat(manifest.getModels(0).getSha256()).isEqualTo("ab".repeat(32));
         assertThat(manifest.getClassNamesList()).isEmpty(); // unlabelled
+        assertThat(manifest.getPreviewColoursList()).isEmpty();
         assertThat(manifest.hasDropThreshold()).isFalse();
         var preview = ImageIO.read(out.resolve(DatasetWriter.PREVIEW).toFile());
         assertThat(preview.getWidth()).isEqualTo(8 * 4 + 9 * 2);
@@ -301,6 +302,19 @@ class DatasetWriterTest {
                 .extracting(m -> m.getRole() + ":" + m.getModel().getName() + ":" + m.getSha256())
                 .containsExactly("generator:toy:" + "ab".repeat(32), "labeller:parts:" + "cd".repeat(32));
         assertThat(manifest.getClassNamesList()).containsExactly("background", "roof", "door");
+        // The preview's first two pictures are samples 1 and 2 (0 is dropped), wholly class 1 and 2:
+        // each pixel is half the image and half the colour the manifest gives the class.
+        assertThat(manifest.getPreviewColoursList()).hasSize(3).first().isEqualTo("");
+        var grid = ImageIO.read(out.resolve(DatasetWriter.PREVIEW).toFile());
+        for (int c = 1; c <= 2; c++) {
+            int colour = Integer.parseInt(manifest.getPreviewColours(c).substring(1), 16);
+            int image = ImageIO.read(new java.io.ByteArrayInputStream(png(c))).getRGB(1, 1);
+            int expected = 0;
+            for (int shift = 0; shift <= 16; shift += 8) {
+                expected |= ((((image >> shift) & 0xff) + ((colour >> shift) & 0xff)) / 2) << shift;
+            }
+            assertThat(grid.getRGB(2 + (c - 1) * 6 + 1, 3) & 0xffffff).isEqualTo(expected);
+        }
         assertThat(manifest.getDropThreshold()).isEqualTo(0.25f);
         for (var shard : manifest.getShardsList()) {
             assertThat(shard.getSha256()).isEqualTo(dev.genaug.domain.files.Sha256.of(out.resolve(shard.getName())));
