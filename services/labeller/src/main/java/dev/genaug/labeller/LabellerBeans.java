@@ -4,13 +4,17 @@ import dev.genaug.domain.inference.InferenceBackend;
 import dev.genaug.domain.jobs.CancelledJobs;
 import dev.genaug.domain.labelling.Labelling;
 import dev.genaug.domain.repository.ModelRepository;
+import dev.genaug.inference.FusedLabellerBackend;
 import dev.genaug.inference.OnnxBackend;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
+import org.jboss.logging.Logger;
 
 /** Wires the domain code of this service. */
 public class LabellerBeans {
+    private static final Logger LOG = Logger.getLogger(LabellerBeans.class);
+
     @Produces
     @Singleton
     Labelling labelling(ModelRepository repository, InferenceBackend backend, LabellerConfig config) {
@@ -24,7 +28,18 @@ public class LabellerBeans {
     @Produces
     @Singleton
     InferenceBackend backend(LabellerConfig config) {
-        return new OnnxBackend(new OnnxBackend.Settings(config.onnxThreads(), config.onnxCuda(), false));
+        OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(config.onnxThreads(), config.onnxCuda(), false));
+        boolean onGpu = config.onnxCuda() && OnnxBackend.cudaAvailable();
+        if (!config.fused() || onGpu) {
+            return onnx;
+        }
+        if (!FusedLabellerBackend.available()) {
+            LOG.info("labelling on ONNX Runtime: start the JVM with --add-modules jdk.incubator.vector for the"
+                    + " fused kernel, about twice as fast");
+            return onnx;
+        }
+        LOG.info("float labellers run on genaug's fused kernel (genaug.labeller.fused), the rest on ONNX Runtime");
+        return new FusedLabellerBackend(onnx, config.onnxThreads());
     }
 
     void close(@Disposes InferenceBackend backend) {

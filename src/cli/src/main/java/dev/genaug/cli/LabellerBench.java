@@ -24,6 +24,7 @@ import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
 import dev.genaug.domain.tensor.ImageCodec;
 import dev.genaug.domain.tensor.Tensors;
+import dev.genaug.inference.FusedLabellerBackend;
 import dev.genaug.inference.OnnxBackend;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -262,6 +263,39 @@ final class LabellerBench implements Callable<Integer> {
             System.out.printf(
                     "job stage, int8 labeller: %.1f samples/s = %.3f%n",
                     labelledInt8.imgPerSecond(), labelledInt8.imgPerSecond() / plain.imgPerSecond());
+
+            // 4. The float labeller on the fused kernel (FusedLabellerBackend), as the labeller
+            // service runs it on CPUs: the same labeller, runs and stage as above.
+            if (FusedLabellerBackend.available()) {
+                try (FusedLabellerBackend fused = new FusedLabellerBackend(onnx, cores)) {
+                    BenchCommand.Stats fusedLabel = BenchCommand.measure(
+                            chunk, seconds, () -> fused.infer(labeller, feeds, List.of(LabellerOnnx.UNCERTAINTY)));
+                    Labelling fusedLabelling = new Labelling(repository, fused, new Labelling.Settings(256, cores));
+                    BenchCommand.Stats fusedStage =
+                            BenchCommand.measure(images, seconds, () -> fusedLabelling.label(fixed));
+                    double fusedGflops = fusedLabel.imgPerSecond() * flops / 1e9;
+                    Map<String, Object> f = new LinkedHashMap<>();
+                    f.put("label_images_s", fusedLabel.imgPerSecond());
+                    f.put("label_gflops", fusedGflops);
+                    f.put("label_vs_gemm", fusedGflops / gemmGflops);
+                    f.put("speed_up", fusedLabel.imgPerSecond() / label.imgPerSecond());
+                    f.put("labelled_stage_samples_s", fusedStage.imgPerSecond());
+                    f.put("labelled_vs_unlabelled", fusedStage.imgPerSecond() / plain.imgPerSecond());
+                    out.put("fused", f);
+                    System.out.printf(
+                            "fused kernel: labeller %.0f pictures/s (%.2fx ONNX Runtime), %.1f GFLOP/s = %.2f of the"
+                                    + " probe; job stage %.1f samples/s = %.3f%n",
+                            fusedLabel.imgPerSecond(),
+                            fusedLabel.imgPerSecond() / label.imgPerSecond(),
+                            fusedGflops,
+                            fusedGflops / gemmGflops,
+                            fusedStage.imgPerSecond(),
+                            fusedStage.imgPerSecond() / plain.imgPerSecond());
+                }
+            } else {
+                System.out.println(
+                        "fused kernel: not measured (start the JVM with --add-modules jdk.incubator.vector)");
+            }
         } finally {
             Trees.delete(scratch);
         }

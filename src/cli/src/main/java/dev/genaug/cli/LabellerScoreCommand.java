@@ -10,6 +10,7 @@ import dev.genaug.api.model.v1.ImageSpec;
 import dev.genaug.api.model.v1.ModelRole;
 import dev.genaug.domain.encoding.Encoding;
 import dev.genaug.domain.error.InvalidArgumentException;
+import dev.genaug.domain.inference.InferenceBackend;
 import dev.genaug.domain.labelling.FilterScore;
 import dev.genaug.domain.labelling.Labelling;
 import dev.genaug.domain.labelling.SegmentationScore;
@@ -19,6 +20,7 @@ import dev.genaug.domain.repository.ResolvedModel;
 import dev.genaug.domain.tensor.ChwImage;
 import dev.genaug.domain.tensor.ImageCodec;
 import dev.genaug.domain.tensor.Tensors;
+import dev.genaug.inference.FusedLabellerBackend;
 import dev.genaug.inference.OnnxBackend;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -102,9 +104,10 @@ final class LabellerScoreCommand implements Callable<Integer> {
         SegmentationScore score = new SegmentationScore(classes.size());
         // The threshold an untruncated labelled job with this drop fraction applies.
         FilterScore filter = new FilterScore(classes.size(), Labelling.dropThreshold(model.manifest(), dropFraction));
-        try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(cores, false, false))) {
+        try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(cores, false, false));
+                InferenceBackend backend = FusedLabellerBackend.whereAvailable(onnx, cores)) {
             float[] latents = latents(onnx, repository, generator, entries, d);
-            Labelling labelling = new Labelling(repository, onnx, new Labelling.Settings(LABEL_CHUNK, cores));
+            Labelling labelling = new Labelling(repository, backend, new Labelling.Settings(LABEL_CHUNK, cores));
             for (int from = 0; from < entries.size(); from += LABEL_CHUNK) {
                 int rows = Math.min(LABEL_CHUNK, entries.size() - from);
                 float[] chunk = new float[rows * d];

@@ -9,10 +9,12 @@ import dev.genaug.api.labeller.v1.LabellerArithmetic;
 import dev.genaug.api.labeller.v1.TrainRequest;
 import dev.genaug.domain.dataset.ShapesParts;
 import dev.genaug.domain.error.InvalidArgumentException;
+import dev.genaug.domain.inference.InferenceBackend;
 import dev.genaug.domain.labelling.Labelling;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
 import dev.genaug.domain.tensor.ImageCodec;
+import dev.genaug.inference.FusedLabellerBackend;
 import dev.genaug.inference.OnnxBackend;
 import java.nio.file.Path;
 import java.util.List;
@@ -184,8 +186,9 @@ final class LabellerTrainCommand implements Callable<Integer> {
         }
         int cores = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         long t0 = System.nanoTime();
-        try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(cores, false, false))) {
-            Labelling labelling = new Labelling(repository, onnx, new Labelling.Settings(256, cores));
+        try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(cores, false, false));
+                InferenceBackend backend = FusedLabellerBackend.whereAvailable(onnx, cores)) {
+            Labelling labelling = new Labelling(repository, backend, new Labelling.Settings(256, cores));
             ResolvedModel labeller = labelling.train(
                     request.build(),
                     new Labelling.TrainListener() {

@@ -148,6 +148,9 @@ final class LocalStack implements AutoCloseable {
                     }
                 }
             }
+            if (s.name().equals("labeller")) {
+                options.add("--add-modules=jdk.incubator.vector"); // its fused labelling kernel
+            }
             ServiceProcess p =
                     ServiceProcess.start(s, root, ports[i], bootstrap, modelRoot, logDir, options, logNames.get(i));
             started.add(p);
