@@ -13,8 +13,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -36,6 +38,15 @@ final class FusedLabeller {
     private static final int L = S.length();
     private static final FloatVector MINUS_INFINITY = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
     private static final FloatVector ZERO = FloatVector.zero(S);
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float ROUNDER = 12582912f; // 1.5 x 2^23
+    private static final float LN2_HIGH = 0.693359375f; // ln 2 = LN2_HIGH + LN2_LOW, the first exact in few bits
+    private static final float LN2_LOW = -2.12194440e-4f;
+    // Shuffles that swap lanes i and i ^ h: the sum of lanes in a fixed order (pairs of halves).
+    private static final VectorShuffle<Float> SWAP_8 = VectorShuffle.fromOp(S, i -> i ^ 8 % L);
+    private static final VectorShuffle<Float> SWAP_4 = VectorShuffle.fromOp(S, i -> i ^ 4 % L);
+    private static final VectorShuffle<Float> SWAP_2 = VectorShuffle.fromOp(S, i -> i ^ 2 % L);
+    private static final VectorShuffle<Float> SWAP_1 = VectorShuffle.fromOp(S, i -> i ^ 1 % L);
 
     /** A generator output the labeller reads, with its first layer for every member: [channels][c]. */
     private record Level(String name, int channels, int stride, int h, int w, float[] weight) {}
@@ -168,7 +179,7 @@ final class FusedLabeller {
         int classes = (int) w3g0.getDims(1);
         int members = groupSizes.stream().mapToInt(Integer::intValue).sum();
         int c = members * hidden;
-        if (hidden % (4 * L) != 0 || hidden2 != 2 * L || classes > L || (int) w3g0.getDims(2) != hidden2) {
+        if (L != 16 || hidden % (4 * L) != 0 || hidden2 != 2 * L || classes > L || (int) w3g0.getDims(2) != hidden2) {
             return null;
         }
         // The levels the graph upsamples before layer 1 share one full-resolution product per group
@@ -583,7 +594,7 @@ final class FusedLabeller {
                 }
                 entropyOfMean += q * (float) Math.log(Math.max(q, 1e-12f));
             }
-            float meanPLogP = FloatVector.fromArray(S, s.sumPLogP, x * L).reduceLanes(VectorOperators.ADD) * inverse;
+            float meanPLogP = sum(FloatVector.fromArray(S, s.sumPLogP, x * L)) * inverse;
             int at = y * width + x;
             labels[planeOffset + at] = label;
             confidence[planeOffset + at] = best;
@@ -683,14 +694,14 @@ final class FusedLabeller {
             FloatVector h1 = m1.sub(m1.reduceLanes(VectorOperators.MAX));
             FloatVector h2 = m2.sub(m2.reduceLanes(VectorOperators.MAX));
             FloatVector h3 = m3.sub(m3.reduceLanes(VectorOperators.MAX));
-            FloatVector e0 = h0.lanewise(VectorOperators.EXP);
-            FloatVector e1 = h1.lanewise(VectorOperators.EXP);
-            FloatVector e2 = h2.lanewise(VectorOperators.EXP);
-            FloatVector e3 = h3.lanewise(VectorOperators.EXP);
-            float sum0 = e0.reduceLanes(VectorOperators.ADD);
-            float sum1 = e1.reduceLanes(VectorOperators.ADD);
-            float sum2 = e2.reduceLanes(VectorOperators.ADD);
-            float sum3 = e3.reduceLanes(VectorOperators.ADD);
+            FloatVector e0 = ZERO.blend(exp(h0), classMask);
+            FloatVector e1 = ZERO.blend(exp(h1), classMask);
+            FloatVector e2 = ZERO.blend(exp(h2), classMask);
+            FloatVector e3 = ZERO.blend(exp(h3), classMask);
+            float sum0 = sum(e0);
+            float sum1 = sum(e1);
+            float sum2 = sum(e2);
+            float sum3 = sum(e3);
             add(s, x * L, e0.div(sum0), h0.sub((float) Math.log(sum0)));
             add(s, (x + 1) * L, e1.div(sum1), h1.sub((float) Math.log(sum1)));
             add(s, (x + 2) * L, e2.div(sum2), h2.sub((float) Math.log(sum2)));
@@ -704,6 +715,41 @@ final class FusedLabeller {
         FloatVector.fromArray(S, s.sumPLogP, at)
                 .add(p.mul(ZERO.blend(logP, classMask)))
                 .intoArray(s.sumPLogP, at);
+    }
+
+    // Only IEEE-exact lane operations below: the vector API's EXP and ADD reduction may round
+    // otherwise once the JIT compiles them than before, so that a picture's labels would depend on
+    // when in the process's life it was labelled, and a job's shards on its batching.
+
+    /** The sum of the lanes, in a fixed order (pairs of halves); the kernel runs only where L is 16. */
+    private static float sum(FloatVector v) {
+        v = v.add(v.rearrange(SWAP_8));
+        v = v.add(v.rearrange(SWAP_4));
+        v = v.add(v.rearrange(SWAP_2));
+        v = v.add(v.rearrange(SWAP_1));
+        return v.lane(0);
+    }
+
+    /**
+     * e^x per lane, Cephes' single-precision method: x = n ln 2 + r with |r| <= ln 2 / 2, e^r by a
+     * polynomial of degree 6 (about 1 ulp), 2^n put into the exponent bits. Below -87 (e^-87 is
+     * near the smallest normal float) it returns e^-87; -infinity included.
+     */
+    static FloatVector exp(FloatVector x) {
+        x = x.max(-87f).min(88f);
+        // Round to nearest by adding and subtracting 1.5 x 2^23: exact float steps.
+        FloatVector n = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HIGH), x);
+        r = n.fma(FloatVector.broadcast(S, -LN2_LOW), r);
+        FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f);
+        p = p.fma(r, FloatVector.broadcast(S, 8.3334519073e-3f));
+        p = p.fma(r, FloatVector.broadcast(S, 4.1665795894e-2f));
+        p = p.fma(r, FloatVector.broadcast(S, 1.6666665459e-1f));
+        p = p.fma(r, FloatVector.broadcast(S, 5.0000001201e-1f));
+        FloatVector er = p.mul(r).fma(r, r).add(1f);
+        IntVector bits =
+                ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return er.mul(bits.reinterpretAsFloats());
     }
 
     private static float topMean(float[] values, int k) {

@@ -1,9 +1,16 @@
 package dev.genaug.inference;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
+import dev.genaug.api.onnx.ModelProto;
+import dev.genaug.domain.dataset.ShapesParts;
 import dev.genaug.domain.inference.FloatTensor;
+import dev.genaug.domain.labelling.Ensemble;
+import dev.genaug.domain.labelling.FeatureSource;
 import dev.genaug.domain.labelling.LabellerOnnx;
+import dev.genaug.domain.labelling.LabellerTrainer;
+import dev.genaug.domain.labelling.ScratchLabeller;
 import dev.genaug.domain.repository.ModelRepository;
 import dev.genaug.domain.repository.ResolvedModel;
 import java.nio.file.Path;
@@ -11,9 +18,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ForkJoinPool;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The fused labeller against ONNX Runtime on the shipped labeller and the generator's own features. */
 class FusedLabellerTest {
@@ -115,5 +124,120 @@ class FusedLabellerTest {
                 org.assertj.core.api.Assertions.catchThrowable(() -> fused.infer(labeller, partial, outputs));
         assertThat(direct).isNotNull();
         assertThat(wrapped).hasSameClassAs(direct).hasMessage(direct.getMessage());
+    }
+
+    @Test
+    void shouldMatchOnnxRuntimeWhenTheMembersHaveOtherWidthsInSeveralGroups(@TempDir Path dir) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() >= 16, "the kernel takes 512-bit vectors");
+        ResolvedModel generator = repository.resolve("shapes-generator", "", "generator");
+        List<LabellerOnnx.Input> inputs = FeatureSource.inputs(generator.manifest());
+        int d = generator.manifest().getLatent().getDimension();
+        float[] z = new float[2 * d];
+        Random random = new Random(9);
+        for (int i = 0; i < z.length; i++) {
+            z[i] = (float) random.nextGaussian();
+        }
+        byte[] masks = new byte[2 * 4096];
+        for (int i = 0; i < 2; i++) {
+            System.arraycopy(ShapesParts.render(1, i).mask(), 0, masks, i * 4096, 4096);
+        }
+        // Seven members: the export builds them in two groups (five and two); 64 first-layer units.
+        Ensemble ensemble = LabellerTrainer.train(
+                FeatureSource.generate(onnx, generator, inputs, z, 2),
+                masks,
+                ShapesParts.CLASSES.size(),
+                new LabellerTrainer.Settings(7, new int[] {64, 32}, 1, 5, 3, 64, 1e-3f, 2),
+                (m, e, l) -> {},
+                () -> false);
+        byte[] model = LabellerOnnx.export(ensemble, inputs, 64, 64, "test");
+        FusedLabeller kernel = FusedLabeller.of(
+                ModelProto.parseFrom(model),
+                inputs.stream()
+                        .map(in -> new FusedLabeller.Feature(in.name(), in.channels(), in.stride()))
+                        .toList(),
+                64,
+                64,
+                Ensemble.topCount(4096));
+        assertThat(kernel).isNotNull();
+        Map<String, float[]> data = new HashMap<>();
+        features.forEach((name, t) -> data.put(name, t.data()));
+        FusedLabeller.Outputs actual;
+        try (ForkJoinPool pool = new ForkJoinPool(2)) {
+            actual = kernel.label(data, PICTURES, pool);
+        }
+        try (ScratchLabeller staged = ScratchLabeller.stage(dir, model)) {
+            Map<String, FloatTensor> expected = onnx.infer(
+                    staged.model(),
+                    features,
+                    List.of(LabellerOnnx.LABELS, LabellerOnnx.CONFIDENCE, LabellerOnnx.UNCERTAINTY));
+            float[] el = expected.get(LabellerOnnx.LABELS).data();
+            int differ = 0;
+            for (int i = 0; i < el.length; i++) {
+                differ += el[i] != actual.labels()[i] ? 1 : 0;
+            }
+            assertThat(differ).as("pixels labelled otherwise of %d", el.length).isLessThanOrEqualTo(el.length / 2000);
+            float[] ec = expected.get(LabellerOnnx.CONFIDENCE).data();
+            for (int i = 0; i < ec.length; i++) {
+                assertThat(actual.confidence()[i]).as("confidence %d", i).isCloseTo(ec[i], within(1e-4f));
+            }
+            float[] eu = expected.get(LabellerOnnx.UNCERTAINTY).data();
+            for (int i = 0; i < eu.length; i++) {
+                assertThat(actual.uncertainty()[i]).as("uncertainty %d", i).isCloseTo(eu[i], within(1e-5f));
+            }
+            onnx.release(staged.model());
+        }
+    }
+
+    @Test
+    void shouldComputeExponentialsWithinTwoUlpsWhenTheArgumentIsInRange() {
+        var species = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        float[] x = new float[species.length()];
+        float[] e = new float[x.length];
+        for (float start = -87f; start < 88f; start += 0.37f * x.length) {
+            for (int i = 0; i < x.length; i++) {
+                x[i] = Math.min(88f, start + 0.37f * i);
+            }
+            FusedLabeller.exp(jdk.incubator.vector.FloatVector.fromArray(species, x, 0))
+                    .intoArray(e, 0);
+            for (int i = 0; i < x.length; i++) {
+                float expected = (float) Math.exp(x[i]);
+                assertThat(e[i]).as("e^%s", x[i]).isCloseTo(expected, within(2 * Math.ulp(expected)));
+            }
+        }
+        x[0] = Float.NEGATIVE_INFINITY;
+        FusedLabeller.exp(jdk.incubator.vector.FloatVector.fromArray(species, x, 0))
+                .intoArray(e, 0);
+        assertThat(e[0]).isBetween(0f, 2e-38f);
+    }
+
+    @Test
+    void shouldLabelBitForBitAlikeWhenTheKernelRunsWithoutTheJitCompiler(@TempDir Path dir) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() >= 16, "the kernel takes 512-bit vectors");
+        Path root = Path.of(System.getProperty("genaug.root", "../..")).toAbsolutePath();
+        // Here, after enough runs for the JIT to compile the kernel (vector intrinsics); in a child
+        // JVM, never compiled past C1 (the vector API's plain Java code). A job's shards must not
+        // depend on when in the process's life a sample was labelled.
+        byte[] compiled = FusedLabellerDump.outputs(root, 200);
+        Path file = dir.resolve("c1.bin");
+        String launcher =
+                Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process child = new ProcessBuilder(
+                        launcher,
+                        "-XX:TieredStopAtLevel=1",
+                        "--add-modules=jdk.incubator.vector",
+                        "--enable-native-access=ALL-UNNAMED",
+                        "-cp",
+                        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+                        FusedLabellerDump.class.getName(),
+                        root.toString(),
+                        file.toString(),
+                        "0")
+                .redirectErrorStream(true)
+                .start();
+        String log = new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(child.waitFor()).as(log).isZero();
+        assertThat(java.nio.file.Files.readAllBytes(file)).isEqualTo(compiled);
     }
 }
