@@ -394,8 +394,9 @@ final class FusedLabeller {
     }
 
     /**
-     * out[p][col0 .. col0 + cols) = sum_k in[k][p] w[k][col0 ..]: a level's first layer for one
-     * member at the level's resolution; {@code in} is channel-major (as the generator writes it).
+     * out[outOffset + p * cols ..][0 .. cols) = sum_k in[k][p] w[k][col0 .. col0 + cols): a level's
+     * first layer for one member (columns col0 ..) at the level's resolution, member-major;
+     * {@code in} is channel-major, as the generator writes it.
      */
     private static void project(
             float[] in,
