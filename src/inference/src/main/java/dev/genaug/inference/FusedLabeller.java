@@ -87,7 +87,9 @@ final class FusedLabeller {
     private final float[][] w3; // per member [hidden2][L], classes padded with zeros
     private final float[][] b3; // per member [L]
     private final VectorMask<Float> classMask;
-    private final ThreadLocal<float[][]> products = new ThreadLocal<>();
+    // The levels' first-layer products of one call (7 MB for the reference labeller), reused by the
+    // next call: as many sets as calls have run at once, not one per thread that ever labelled.
+    private final java.util.Queue<float[][]> products = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final ThreadLocal<Scratch> scratch;
 
     private FusedLabeller(
@@ -342,16 +344,31 @@ final class FusedLabeller {
         float[] labels = new float[pictures * plane];
         float[] confidence = new float[pictures * plane];
         float[] uncertainty = new float[pictures];
-        float[] js = new float[plane];
-        float[][] p = products.get();
-        if (p == null) {
-            p = new float[coarse.length][];
+        float[][] levelProducts = products.poll();
+        if (levelProducts == null) {
+            levelProducts = new float[coarse.length][];
             for (int l = 0; l < coarse.length; l++) {
-                p[l] = new float[coarse[l].h() * coarse[l].w() * members * hidden];
+                levelProducts[l] = new float[coarse[l].h() * coarse[l].w() * members * hidden];
             }
-            products.set(p);
         }
-        float[][] levelProducts = p;
+        try {
+            labelInto(inputs, pictures, pool, levelProducts, labels, confidence, uncertainty);
+        } finally {
+            products.offer(levelProducts);
+        }
+        return new Outputs(labels, confidence, uncertainty);
+    }
+
+    private void labelInto(
+            Map<String, float[]> inputs,
+            int pictures,
+            ForkJoinPool pool,
+            float[][] levelProducts,
+            float[] labels,
+            float[] confidence,
+            float[] uncertainty) {
+        int plane = height * width;
+        float[] js = new float[plane];
         for (int n = 0; n < pictures; n++) {
             int picture = n;
             run(pool, coarse.length * members, task -> {
@@ -376,7 +393,6 @@ final class FusedLabeller {
             run(pool, height, y -> row(y, img, imageOffset, levelProducts, labels, confidence, js, picture * plane));
             uncertainty[n] = topMean(js, top);
         }
-        return new Outputs(labels, confidence, uncertainty);
     }
 
     record Outputs(float[] labels, float[] confidence, float[] uncertainty) {}

@@ -240,4 +240,29 @@ class FusedLabellerTest {
         assertThat(child.waitFor()).as(log).isZero();
         assertThat(java.nio.file.Files.readAllBytes(file)).isEqualTo(compiled);
     }
+
+    @Test
+    void shouldLabelAlikeWhenCallsRunAtOnce() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() >= 16, "the kernel takes 512-bit vectors");
+        List<String> outputs = List.of(LabellerOnnx.UNCERTAINTY, LabellerOnnx.CONFIDENCE);
+        Map<String, FloatTensor> alone = fused.infer(labeller, features, outputs);
+        var executor = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try {
+            List<java.util.concurrent.Future<Map<String, FloatTensor>>> calls = new java.util.ArrayList<>();
+            for (int i = 0; i < 9; i++) {
+                calls.add(executor.submit(() -> fused.infer(labeller, features, outputs)));
+            }
+            for (var call : calls) {
+                Map<String, FloatTensor> together = call.get();
+                for (String name : outputs) {
+                    assertThat(together.get(name).data())
+                            .as(name)
+                            .containsExactly(alone.get(name).data());
+                }
+            }
+        } finally {
+            executor.shutdownNow();
+        }
+    }
 }
