@@ -36,8 +36,11 @@ public final class FusedLabellerBackend implements InferenceBackend {
 
     private final InferenceBackend delegate;
     private final ForkJoinPool pool;
-    // By model file and its modification time: a version exported again is read again.
-    private final Map<String, Optional<Object>> fused = new ConcurrentHashMap<>();
+    // By model file, with the modification time it was read at: a version exported again is read again.
+    private final Map<Path, Loaded> fused = new ConcurrentHashMap<>();
+
+    /** A model file as read: its fused form, or empty when the kernel does not take it. */
+    private record Loaded(long modified, Optional<FusedLabeller> labeller) {}
 
     /**
      * @param threads cores one labelling run uses; 0: one per core
@@ -109,22 +112,27 @@ public final class FusedLabellerBackend implements InferenceBackend {
         if (!available()) {
             return null;
         }
-        ModelManifest manifest = model.entry().versionManifests().get(model.version());
-        if (manifest == null) {
-            manifest = model.entry().manifest().orElse(null);
-        }
-        if (manifest == null || manifest.getRole() != ModelRole.MODEL_ROLE_LABELLER) {
-            return null; // e.g. a labeller staged during training, before its manifest is written
+        if (model.manifestIfAny()
+                .filter(m -> m.getRole() == ModelRole.MODEL_ROLE_LABELLER)
+                .isEmpty()) {
+            return null; // not a labeller, or one staged during training before its manifest is written
         }
         Path file = model.modelFile();
-        String key;
+        long modified;
         try {
-            key = file + "@" + Files.getLastModifiedTime(file).toMillis();
+            modified = Files.getLastModifiedTime(file).toMillis();
         } catch (IOException e) {
             return null; // the wrapped backend reports the unreadable file
         }
-        return (FusedLabeller) fused.computeIfAbsent(key, k -> Optional.ofNullable(load(model, file)))
-                .orElse(null);
+        Loaded loaded = fused.get(file);
+        if (loaded == null || loaded.modified() != modified) {
+            loaded = fused.compute(
+                    file,
+                    (f, old) -> old != null && old.modified() == modified
+                            ? old
+                            : new Loaded(modified, Optional.ofNullable(load(model, f))));
+        }
+        return loaded.labeller().orElse(null);
     }
 
     private static FusedLabeller load(ResolvedModel model, Path file) {
@@ -151,8 +159,7 @@ public final class FusedLabellerBackend implements InferenceBackend {
 
     @Override
     public void release(ResolvedModel model) {
-        String prefix = model.modelFile() + "@";
-        fused.keySet().removeIf(k -> k.startsWith(prefix));
+        fused.remove(model.modelFile());
         delegate.release(model);
     }
 

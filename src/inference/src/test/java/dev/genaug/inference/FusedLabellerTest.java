@@ -56,6 +56,14 @@ class FusedLabellerTest {
                         .toList());
     }
 
+    /** The kernel takes 512-bit vectors (FusedLabeller.of); elsewhere labellers stay on ONNX Runtime. */
+    private static void assumeKernelVectors() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() == 16,
+                "the kernel takes 512-bit vectors; this CPU has "
+                        + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize());
+    }
+
     @AfterAll
     static void close() {
         fused.close();
@@ -64,10 +72,7 @@ class FusedLabellerTest {
     @Test
     void shouldLabelAsOnnxRuntimeDoesWhenTheLabellerIsFused() {
         assertThat(FusedLabellerBackend.available()).isTrue(); // the build's test JVMs add the module
-        org.junit.jupiter.api.Assumptions.assumeTrue(
-                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() >= 16,
-                "the kernel takes 512-bit vectors; this CPU has "
-                        + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize());
+        assumeKernelVectors();
         assertThat(fused.fuses(labeller)).isTrue();
         List<String> outputs = List.of(LabellerOnnx.LABELS, LabellerOnnx.CONFIDENCE, LabellerOnnx.UNCERTAINTY);
         Map<String, FloatTensor> expected = onnx.infer(labeller, features, outputs);
@@ -128,8 +133,7 @@ class FusedLabellerTest {
 
     @Test
     void shouldMatchOnnxRuntimeWhenTheMembersHaveOtherWidthsInSeveralGroups(@TempDir Path dir) throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(
-                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() >= 16, "the kernel takes 512-bit vectors");
+        assumeKernelVectors();
         ResolvedModel generator = repository.resolve("shapes-generator", "", "generator");
         List<LabellerOnnx.Input> inputs = FeatureSource.inputs(generator.manifest());
         int d = generator.manifest().getLatent().getDimension();
@@ -213,8 +217,7 @@ class FusedLabellerTest {
 
     @Test
     void shouldLabelBitForBitAlikeWhenTheKernelRunsWithoutTheJitCompiler(@TempDir Path dir) throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(
-                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() >= 16, "the kernel takes 512-bit vectors");
+        assumeKernelVectors();
         Path root = Path.of(System.getProperty("genaug.root", "../..")).toAbsolutePath();
         // Here, after enough runs for the JIT to compile the kernel (vector intrinsics); in a child
         // JVM, never compiled past C1 (the vector API's plain Java code). A job's shards must not
@@ -243,8 +246,7 @@ class FusedLabellerTest {
 
     @Test
     void shouldLabelAlikeWhenCallsRunAtOnce() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(
-                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() >= 16, "the kernel takes 512-bit vectors");
+        assumeKernelVectors();
         List<String> outputs = List.of(LabellerOnnx.UNCERTAINTY, LabellerOnnx.CONFIDENCE);
         Map<String, FloatTensor> alone = fused.infer(labeller, features, outputs);
         var executor = java.util.concurrent.Executors.newFixedThreadPool(3);

@@ -38,12 +38,14 @@ public record ResolvedModel(ModelEntry entry, long version) {
 
     /** The manifest, or FAILED_PRECONDITION when the model has none. */
     public ModelManifest manifest() {
-        ModelManifest own = entry.versionManifests().get(version);
-        if (own != null) {
-            return own;
-        }
-        return entry.manifest()
+        return manifestIfAny()
                 .orElseThrow(() -> new FailedPreconditionException("model '" + name() + "' has no "
                         + ModelRepository.MANIFEST_FILE + ": genaug cannot tell its latent space or image format"));
+    }
+
+    /** The version's own manifest, else the model's; empty when it has none (e.g. a staged scratch model). */
+    public java.util.Optional<ModelManifest> manifestIfAny() {
+        ModelManifest own = entry.versionManifests().get(version);
+        return own != null ? java.util.Optional.of(own) : entry.manifest();
     }
 }
