@@ -28,6 +28,10 @@ import jdk.incubator.vector.VectorSpecies;
  * memory and reads it back, which is what bounded the graph (docs/labelling.md); here only the
  * levels' products at their own resolutions (7 MB) go through memory.
  *
+ * <p>Vector lanes are pixels throughout (a row's values are [unit][x]): weights are broadcast, the
+ * interpolation along x is a lane permutation of the level's row, and the softmax, its sums and the
+ * ensemble's outputs run on sixteen pixels at once with no reductions across lanes.
+ *
  * <p>Same arithmetic as the exported graph (the weights are read from it), in another order, so the
  * outputs agree to float rounding: the same labels but for near ties, confidences and uncertainties
  * within about 1e-6. Built only for the shapes its kernels take ({@link #of}); anything else runs in
@@ -36,20 +40,21 @@ import jdk.incubator.vector.VectorSpecies;
 final class FusedLabeller {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    private static final FloatVector MINUS_INFINITY = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-    private static final FloatVector ZERO = FloatVector.zero(S);
+    /** Units (hidden units, classes) per register block, eight in layer 1; hidden sizes are multiples of them. */
+    private static final int BLOCK = 4;
+
     private static final float LOG2E = 1.44269504088896341f;
     private static final float ROUNDER = 12582912f; // 1.5 x 2^23
     private static final float LN2_HIGH = 0.693359375f; // ln 2 = LN2_HIGH + LN2_LOW, the first exact in few bits
     private static final float LN2_LOW = -2.12194440e-4f;
-    // Shuffles that swap lanes i and i ^ h: the sum of lanes in a fixed order (pairs of halves).
-    private static final VectorShuffle<Float> SWAP_8 = VectorShuffle.fromOp(S, i -> i ^ 8 % L);
-    private static final VectorShuffle<Float> SWAP_4 = VectorShuffle.fromOp(S, i -> i ^ 4 % L);
-    private static final VectorShuffle<Float> SWAP_2 = VectorShuffle.fromOp(S, i -> i ^ 2 % L);
-    private static final VectorShuffle<Float> SWAP_1 = VectorShuffle.fromOp(S, i -> i ^ 1 % L);
+    private static final float SQRT_HALF = 0.707106781186547524f;
 
     /** A generator output the labeller reads, with its first layer for every member: [channels][c]. */
-    private record Level(String name, int channels, int stride, int h, int w, float[] weight) {}
+    private record Level(String name, int channels, int stride, int h, int w, float[] weight) {
+        int plane() {
+            return h * w;
+        }
+    }
 
     /** Bilinear taps of an upsampling along one axis: source indices and their weights per output index. */
     private record Taps(int[] i0, int[] i1, float[] w0, float[] w1) {
@@ -70,23 +75,47 @@ final class FusedLabeller {
         }
     }
 
+    /**
+     * The interpolation along x of one level for one vector of output pixels, as lane permutations:
+     * the output's sources lie within one vector of the level's row from {@code base} (strides of 2
+     * or more need at most L / 2 + 2 of them); per lane the two source lanes and their weights.
+     */
+    private record Window(int base, VectorShuffle<Float> i0, VectorShuffle<Float> i1, float[] weights) {
+        static Window of(Taps taps, int x0) {
+            int base = taps.i0()[x0];
+            int[] i0 = new int[L];
+            int[] i1 = new int[L];
+            float[] weights = new float[2 * L]; // [w0][w1]
+            for (int lane = 0; lane < L; lane++) {
+                i0[lane] = taps.i0()[x0 + lane] - base;
+                i1[lane] = taps.i1()[x0 + lane] - base;
+                weights[lane] = taps.w0()[x0 + lane];
+                weights[L + lane] = taps.w1()[x0 + lane];
+                if (i1[lane] >= L) {
+                    throw new IllegalStateException("an interpolation window wider than one vector");
+                }
+            }
+            return new Window(base, VectorShuffle.fromArray(S, i0, 0), VectorShuffle.fromArray(S, i1, 0), weights);
+        }
+    }
+
     private final int members;
     private final int hidden;
     private final int hidden2;
     private final int classes;
+    private final int classesPadded;
     private final int height;
     private final int width;
     private final int top;
     private final Level image; // stride 1
     private final Level[] coarse; // stride > 1, first layer at their own resolution
     private final Taps[] tapsY;
-    private final Taps[] tapsX;
+    private final Window[][] windows; // per coarse level and vector of a row's pixels
     private final float[] bias1; // [members * hidden]
     private final float[][] w2; // per member [hidden][hidden2]
     private final float[][] b2; // per member [hidden2]
-    private final float[][] w3; // per member [hidden2][L], classes padded with zeros
-    private final float[][] b3; // per member [L]
-    private final VectorMask<Float> classMask;
+    private final float[][] w3; // per member [hidden2][classesPadded], classes beyond the last zero
+    private final float[][] b3; // per member [classesPadded]
     // The levels' first-layer products of one call (7 MB for the reference labeller), reused by the
     // next call: as many sets as calls have run at once, not one per thread that ever labelled.
     private final java.util.Queue<float[][]> products = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -111,6 +140,7 @@ final class FusedLabeller {
         this.hidden = hidden;
         this.hidden2 = hidden2;
         this.classes = classes;
+        this.classesPadded = b3[0].length;
         this.height = height;
         this.width = width;
         this.top = top;
@@ -122,34 +152,35 @@ final class FusedLabeller {
         this.w3 = w3;
         this.b3 = b3;
         this.tapsY = new Taps[coarse.length];
-        this.tapsX = new Taps[coarse.length];
+        this.windows = new Window[coarse.length][width / L];
         for (int l = 0; l < coarse.length; l++) {
             tapsY[l] = Taps.of(coarse[l].stride(), coarse[l].h(), height);
-            tapsX[l] = Taps.of(coarse[l].stride(), coarse[l].w(), width);
+            Taps tapsX = Taps.of(coarse[l].stride(), coarse[l].w(), width);
+            for (int v = 0; v < width / L; v++) {
+                windows[l][v] = Window.of(tapsX, v * L);
+            }
         }
-        this.classMask = S.indexInRange(0, classes);
-        this.scratch = ThreadLocal.withInitial(() -> new Scratch(width, hidden, hidden2, coarse));
+        this.scratch = ThreadLocal.withInitial(Scratch::new);
     }
 
-    /** Per-thread buffers of one row. */
-    private static final class Scratch {
-        final float[] layer1;
-        final float[] layer2;
-        final float[] logits;
-        final float[] sumP;
-        final float[] sumPLogP;
-        final float[][] rows; // per coarse level: its product interpolated to this row, [w][hidden]
+    /** Per-thread buffers of one row, [unit][x]. */
+    private final class Scratch {
+        // Per coarse level: its product interpolated to this row, [unit][x] at the level's width,
+        // and a vector of slack for the permutations' loads.
+        final float[][] rows = new float[coarse.length][];
+        final float[] layer1 = new float[hidden * width];
+        final float[] layer2 = new float[hidden2 * width];
+        final float[] logits = new float[classesPadded * width];
+        final float[] exps = new float[classes * width];
+        final float[] sums = new float[width];
+        final float[] logSums = new float[width];
+        final float[] sumP = new float[classes * width];
+        final float[] sumPLogP = new float[width];
 
-        Scratch(int width, int hidden, int hidden2, Level[] coarse) {
-            rows = new float[coarse.length][];
+        Scratch() {
             for (int l = 0; l < coarse.length; l++) {
-                rows[l] = new float[coarse[l].w() * hidden];
+                rows[l] = new float[hidden * coarse[l].w() + L];
             }
-            layer1 = new float[(width + 7) * hidden];
-            layer2 = new float[(width + 7) * hidden2];
-            logits = new float[(width + 7) * L];
-            sumP = new float[(width + 7) * L];
-            sumPLogP = new float[(width + 7) * L];
         }
     }
 
@@ -181,7 +212,12 @@ final class FusedLabeller {
         int classes = (int) w3g0.getDims(1);
         int members = groupSizes.stream().mapToInt(Integer::intValue).sum();
         int c = members * hidden;
-        if (L != 16 || hidden % (4 * L) != 0 || hidden2 != 2 * L || classes > L || (int) w3g0.getDims(2) != hidden2) {
+        int classesPadded = (classes + BLOCK - 1) / BLOCK * BLOCK;
+        if (L != 16
+                || width % L != 0
+                || hidden % (2 * BLOCK) != 0
+                || hidden2 % BLOCK != 0
+                || (int) w3g0.getDims(2) != hidden2) {
             return null;
         }
         // The levels the graph upsamples before layer 1 share one full-resolution product per group
@@ -263,16 +299,16 @@ final class FusedLabeller {
                         a[k * hidden2 + j] = gw2[(m * hidden2 + j) * hidden + k];
                     }
                 }
-                float[] d = new float[hidden2 * L];
+                float[] d = new float[hidden2 * classesPadded];
                 for (int j = 0; j < classes; j++) {
                     for (int k = 0; k < hidden2; k++) {
-                        d[k * L + j] = gw3[(m * classes + j) * hidden2 + k];
+                        d[k * classesPadded + j] = gw3[(m * classes + j) * hidden2 + k];
                     }
                 }
                 w2[m0 + m] = a;
                 b2[m0 + m] = Arrays.copyOfRange(gb2, m * hidden2, (m + 1) * hidden2);
                 w3[m0 + m] = d;
-                b3[m0 + m] = Arrays.copyOf(Arrays.copyOfRange(gb3, m * classes, (m + 1) * classes), L);
+                b3[m0 + m] = Arrays.copyOf(Arrays.copyOfRange(gb3, m * classes, (m + 1) * classes), classesPadded);
             }
             m0 += e;
         }
@@ -284,6 +320,9 @@ final class FusedLabeller {
             }
             Level level = new Level(
                     f.name(), f.channels(), f.stride(), height / f.stride(), width / f.stride(), weights.get(f.name()));
+            if (f.stride() > 1 && level.w() % L != 0 && (L % level.w() != 0 || level.plane() % L != 0)) {
+                return null; // the projection stores whole vectors, within a row or spanning whole rows
+            }
             if (f.stride() == 1) {
                 if (image != null) {
                     return null;
@@ -348,7 +387,7 @@ final class FusedLabeller {
         if (levelProducts == null) {
             levelProducts = new float[coarse.length][];
             for (int l = 0; l < coarse.length; l++) {
-                levelProducts[l] = new float[coarse[l].h() * coarse[l].w() * members * hidden];
+                levelProducts[l] = new float[members * hidden * coarse[l].plane() + L];
             }
         }
         try {
@@ -375,18 +414,18 @@ final class FusedLabeller {
                 int l = task / members;
                 int m = task % members;
                 Level level = coarse[l];
-                int pixels = level.h() * level.w();
                 project(
                         inputs.get(level.name()),
-                        picture * level.channels() * pixels,
-                        pixels,
+                        picture * level.channels() * level.plane(),
+                        level.plane(),
+                        level.w(),
                         level.channels(),
                         level.weight(),
                         members * hidden,
                         m * hidden,
                         hidden,
                         levelProducts[l],
-                        m * pixels * hidden);
+                        m * hidden * level.plane());
             });
             float[] img = inputs.get(image.name());
             int imageOffset = picture * image.channels() * plane;
@@ -410,86 +449,143 @@ final class FusedLabeller {
     }
 
     /**
-     * out[outOffset + p * cols ..][0 .. cols) = sum_k in[k][p] w[k][col0 .. col0 + cols): a level's
-     * first layer for one member (columns col0 ..) at the level's resolution, member-major;
-     * {@code in} is channel-major, as the generator writes it.
+     * A level's first layer for one member (columns col0 .. col0 + units of w) at the level's
+     * resolution: out[outOffset + (y * units + u) * lw + x] = sum_k in[k][y][x] w[k][col0 + u], so
+     * that each row of the level is one contiguous block, [unit][x]. {@code in} is channel-major, as
+     * the generator writes it. Four units by four vectors of pixels at a time.
      */
     private static void project(
             float[] in,
             int inOffset,
             int pixels,
+            int lw,
             int channels,
             float[] w,
             int ldw,
             int col0,
-            int cols,
+            int units,
             float[] out,
             int outOffset) {
-        int p = 0;
-        for (; p + 4 <= pixels; p += 4) {
-            for (int j = col0; j < col0 + cols; j += 4 * L) {
-                FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-                FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0;
-                FloatVector d0 = a0, d1 = a0, d2 = a0, d3 = a0;
-                FloatVector e0 = a0, e1 = a0, e2 = a0, e3 = a0;
+        float[] block = lw < L ? new float[4 * 4 * L] : null; // vectors spanning rows, placed row by row
+        for (int u = 0; u < units; u += BLOCK) {
+            int p = 0;
+            for (; p + 4 * L <= pixels; p += 4 * L) {
+                FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+                FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+                FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+                FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
                 for (int k = 0; k < channels; k++) {
-                    int wk = k * ldw + j;
-                    FloatVector v0 = FloatVector.fromArray(S, w, wk);
-                    FloatVector v1 = FloatVector.fromArray(S, w, wk + L);
-                    FloatVector v2 = FloatVector.fromArray(S, w, wk + 2 * L);
-                    FloatVector v3 = FloatVector.fromArray(S, w, wk + 3 * L);
                     int ik = inOffset + k * pixels + p;
-                    FloatVector x = FloatVector.broadcast(S, in[ik]);
-                    a0 = v0.fma(x, a0);
-                    a1 = v1.fma(x, a1);
-                    a2 = v2.fma(x, a2);
-                    a3 = v3.fma(x, a3);
-                    x = FloatVector.broadcast(S, in[ik + 1]);
-                    c0 = v0.fma(x, c0);
-                    c1 = v1.fma(x, c1);
-                    c2 = v2.fma(x, c2);
-                    c3 = v3.fma(x, c3);
-                    x = FloatVector.broadcast(S, in[ik + 2]);
-                    d0 = v0.fma(x, d0);
-                    d1 = v1.fma(x, d1);
-                    d2 = v2.fma(x, d2);
-                    d3 = v3.fma(x, d3);
-                    x = FloatVector.broadcast(S, in[ik + 3]);
-                    e0 = v0.fma(x, e0);
-                    e1 = v1.fma(x, e1);
-                    e2 = v2.fma(x, e2);
-                    e3 = v3.fma(x, e3);
+                    FloatVector x0 = FloatVector.fromArray(S, in, ik);
+                    FloatVector x1 = FloatVector.fromArray(S, in, ik + L);
+                    FloatVector x2 = FloatVector.fromArray(S, in, ik + 2 * L);
+                    FloatVector x3 = FloatVector.fromArray(S, in, ik + 3 * L);
+                    int wk = k * ldw + col0 + u;
+                    FloatVector f = FloatVector.broadcast(S, w[wk]);
+                    a00 = x0.fma(f, a00);
+                    a01 = x1.fma(f, a01);
+                    a02 = x2.fma(f, a02);
+                    a03 = x3.fma(f, a03);
+                    f = FloatVector.broadcast(S, w[wk + 1]);
+                    a10 = x0.fma(f, a10);
+                    a11 = x1.fma(f, a11);
+                    a12 = x2.fma(f, a12);
+                    a13 = x3.fma(f, a13);
+                    f = FloatVector.broadcast(S, w[wk + 2]);
+                    a20 = x0.fma(f, a20);
+                    a21 = x1.fma(f, a21);
+                    a22 = x2.fma(f, a22);
+                    a23 = x3.fma(f, a23);
+                    f = FloatVector.broadcast(S, w[wk + 3]);
+                    a30 = x0.fma(f, a30);
+                    a31 = x1.fma(f, a31);
+                    a32 = x2.fma(f, a32);
+                    a33 = x3.fma(f, a33);
                 }
-                int o = outOffset + p * cols + j - col0;
-                a0.intoArray(out, o);
-                a1.intoArray(out, o + L);
-                a2.intoArray(out, o + 2 * L);
-                a3.intoArray(out, o + 3 * L);
-                o += cols;
-                c0.intoArray(out, o);
-                c1.intoArray(out, o + L);
-                c2.intoArray(out, o + 2 * L);
-                c3.intoArray(out, o + 3 * L);
-                o += cols;
-                d0.intoArray(out, o);
-                d1.intoArray(out, o + L);
-                d2.intoArray(out, o + 2 * L);
-                d3.intoArray(out, o + 3 * L);
-                o += cols;
-                e0.intoArray(out, o);
-                e1.intoArray(out, o + L);
-                e2.intoArray(out, o + 2 * L);
-                e3.intoArray(out, o + 3 * L);
+                if (block == null) { // each vector within one row: unit u + i is i * lw further on
+                    int at0 = at(outOffset, p, u, units, lw);
+                    int at1 = at(outOffset, p + L, u, units, lw);
+                    int at2 = at(outOffset, p + 2 * L, u, units, lw);
+                    int at3 = at(outOffset, p + 3 * L, u, units, lw);
+                    a00.intoArray(out, at0);
+                    a01.intoArray(out, at1);
+                    a02.intoArray(out, at2);
+                    a03.intoArray(out, at3);
+                    a10.intoArray(out, at0 + lw);
+                    a11.intoArray(out, at1 + lw);
+                    a12.intoArray(out, at2 + lw);
+                    a13.intoArray(out, at3 + lw);
+                    a20.intoArray(out, at0 + 2 * lw);
+                    a21.intoArray(out, at1 + 2 * lw);
+                    a22.intoArray(out, at2 + 2 * lw);
+                    a23.intoArray(out, at3 + 2 * lw);
+                    a30.intoArray(out, at0 + 3 * lw);
+                    a31.intoArray(out, at1 + 3 * lw);
+                    a32.intoArray(out, at2 + 3 * lw);
+                    a33.intoArray(out, at3 + 3 * lw);
+                } else {
+                    a00.intoArray(block, 0);
+                    a01.intoArray(block, L);
+                    a02.intoArray(block, 2 * L);
+                    a03.intoArray(block, 3 * L);
+                    a10.intoArray(block, 4 * L);
+                    a11.intoArray(block, 5 * L);
+                    a12.intoArray(block, 6 * L);
+                    a13.intoArray(block, 7 * L);
+                    a20.intoArray(block, 8 * L);
+                    a21.intoArray(block, 9 * L);
+                    a22.intoArray(block, 10 * L);
+                    a23.intoArray(block, 11 * L);
+                    a30.intoArray(block, 12 * L);
+                    a31.intoArray(block, 13 * L);
+                    a32.intoArray(block, 14 * L);
+                    a33.intoArray(block, 15 * L);
+                    place(block, 4, p, u, units, lw, out, outOffset);
+                }
+            }
+            for (; p < pixels; p += L) { // whole vectors: the level's plane is a multiple of L (of)
+                FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+                for (int k = 0; k < channels; k++) {
+                    FloatVector x = FloatVector.fromArray(S, in, inOffset + k * pixels + p);
+                    int wk = k * ldw + col0 + u;
+                    a0 = x.fma(FloatVector.broadcast(S, w[wk]), a0);
+                    a1 = x.fma(FloatVector.broadcast(S, w[wk + 1]), a1);
+                    a2 = x.fma(FloatVector.broadcast(S, w[wk + 2]), a2);
+                    a3 = x.fma(FloatVector.broadcast(S, w[wk + 3]), a3);
+                }
+                if (block == null) {
+                    int at = at(outOffset, p, u, units, lw);
+                    a0.intoArray(out, at);
+                    a1.intoArray(out, at + lw);
+                    a2.intoArray(out, at + 2 * lw);
+                    a3.intoArray(out, at + 3 * lw);
+                } else {
+                    a0.intoArray(block, 0);
+                    a1.intoArray(block, 4 * L);
+                    a2.intoArray(block, 8 * L);
+                    a3.intoArray(block, 12 * L);
+                    place(block, 1, p, u, units, lw, out, outOffset);
+                }
             }
         }
-        for (; p < pixels; p++) {
-            for (int j = col0; j < col0 + cols; j += L) {
-                FloatVector a = FloatVector.zero(S);
-                for (int k = 0; k < channels; k++) {
-                    a = FloatVector.fromArray(S, w, k * ldw + j)
-                            .fma(FloatVector.broadcast(S, in[inOffset + k * pixels + p]), a);
+    }
+
+    /** Where pixel p of unit u goes in a level's product: [row][unit][x]. */
+    private static int at(int outOffset, int p, int u, int units, int lw) {
+        return outOffset + (p / lw * units + u) * lw + p % lw;
+    }
+
+    /**
+     * Copies a block of vectors [unit i < 4][vector v < count] of pixels from p, each spanning
+     * L / lw rows of the level, to their rows in the product.
+     */
+    private static void place(float[] block, int count, int p, int u, int units, int lw, float[] out, int outOffset) {
+        for (int i = 0; i < BLOCK; i++) {
+            for (int v = 0; v < count; v++) {
+                for (int x = 0; x < L; x += lw) {
+                    int pixel = p + v * L + x;
+                    System.arraycopy(block, (4 * i + v) * L + x, out, at(outOffset, pixel, u + i, units, lw), lw);
                 }
-                a.intoArray(out, outOffset + p * cols + j - col0);
             }
         }
     }
@@ -509,31 +605,32 @@ final class FusedLabeller {
         Arrays.fill(s.sumPLogP, 0f);
         for (int m = 0; m < members; m++) {
             // Layer 1, separably: each level's product interpolated along y into one row at the
-            // level's width (two taps), then per pixel along x (two taps), summed with the bias and
-            // the image's product; ReLU.
+            // level's width (two taps), then along x by lane permutations (two taps), summed with
+            // the bias and the image's product; ReLU.
             for (int l = 0; l < coarse.length; l++) {
-                int lw = coarse[l].w();
-                int member = m * coarse[l].h() * lw; // the products are member-major: [m][y][x][hidden]
+                int rowSize = hidden * coarse[l].w(); // a row of the product, [unit][x]
+                int member = m * coarse[l].h() * rowSize;
                 alongY(
                         levelProducts[l],
-                        (member + tapsY[l].i0()[y] * lw) * hidden,
-                        (member + tapsY[l].i1()[y] * lw) * hidden,
+                        member + tapsY[l].i0()[y] * rowSize,
+                        member + tapsY[l].i1()[y] * rowSize,
                         tapsY[l].w0()[y],
                         tapsY[l].w1()[y],
-                        lw * hidden,
+                        rowSize,
                         s.rows[l]);
             }
-            for (int v = 0; v < hidden; v += 4 * L) {
-                layer1(img, imageOffset + y * width, m * hidden + v, v, s);
-            }
-            layer2(s.layer1, w2[m], b2[m], s.layer2);
-            layer3(s.layer2, w3[m], b3[m], s.logits);
+            layer1(img, imageOffset + y * width, m, s);
+            dense(s.layer1, hidden, w2[m], b2[m], hidden2, true, s.layer2);
+            dense(s.layer2, hidden2, w3[m], b3[m], classesPadded, false, s.logits);
             accumulate(s);
         }
         ensembleOutputs(s, y, labels, confidence, js, planeOffset);
     }
 
-    /** out[0 .. n) = w0 p[a ..] + w1 p[b ..]: two source rows of a level's product mixed into one. */
+    /**
+     * out[0 .. n) = w0 p[a ..] + w1 p[b ..]: two rows of a level's product mixed into one. In whole
+     * vectors: the products and rows have a vector of slack at their ends.
+     */
     private static void alongY(float[] p, int a, int b, float w0, float w1, int n, float[] out) {
         FloatVector f0 = FloatVector.broadcast(S, w0);
         FloatVector f1 = FloatVector.broadcast(S, w1);
@@ -546,227 +643,295 @@ final class FusedLabeller {
     }
 
     /**
-     * Layer 1 of one member for the row, four vectors of its hidden units at a time (columns
-     * {@code col ..} of the ensemble, {@code v ..} of the member): bias, the image's product and
-     * every level's row interpolated along x, summed in registers; ReLU.
+     * Layer 1 of member m for the row (its first pixel at {@code pixel0} of the image), eight units
+     * by one vector of pixels at a time: bias, the image's product and every level's row
+     * interpolated along x, summed in registers; ReLU.
      */
-    private void layer1(float[] img, int pixel0, int col, int v, Scratch s) {
+    private void layer1(float[] img, int pixel0, int m, Scratch s) {
         float[] wi = image.weight();
         int c = members * hidden;
         int plane = height * width;
         int channels = image.channels();
         float[] t = s.layer1;
-        FloatVector b0 = FloatVector.fromArray(S, bias1, col);
-        FloatVector b1 = FloatVector.fromArray(S, bias1, col + L);
-        FloatVector b2 = FloatVector.fromArray(S, bias1, col + 2 * L);
-        FloatVector b3 = FloatVector.fromArray(S, bias1, col + 3 * L);
-        for (int x = 0; x < width; x++) {
-            FloatVector a0 = b0, a1 = b1, a2 = b2, a3 = b3;
-            for (int k = 0; k < channels; k++) {
-                FloatVector f = FloatVector.broadcast(S, img[pixel0 + k * plane + x]);
-                int wk = k * c + col;
-                a0 = FloatVector.fromArray(S, wi, wk).fma(f, a0);
-                a1 = FloatVector.fromArray(S, wi, wk + L).fma(f, a1);
-                a2 = FloatVector.fromArray(S, wi, wk + 2 * L).fma(f, a2);
-                a3 = FloatVector.fromArray(S, wi, wk + 3 * L).fma(f, a3);
+        for (int u = 0; u < hidden; u += 2 * BLOCK) {
+            for (int v = 0; v < width / L; v++) {
+                int x0 = v * L;
+                int col = m * hidden + u;
+                FloatVector a0 = FloatVector.broadcast(S, bias1[col + 0]);
+                FloatVector a1 = FloatVector.broadcast(S, bias1[col + 1]);
+                FloatVector a2 = FloatVector.broadcast(S, bias1[col + 2]);
+                FloatVector a3 = FloatVector.broadcast(S, bias1[col + 3]);
+                FloatVector a4 = FloatVector.broadcast(S, bias1[col + 4]);
+                FloatVector a5 = FloatVector.broadcast(S, bias1[col + 5]);
+                FloatVector a6 = FloatVector.broadcast(S, bias1[col + 6]);
+                FloatVector a7 = FloatVector.broadcast(S, bias1[col + 7]);
+                for (int k = 0; k < channels; k++) {
+                    FloatVector f = FloatVector.fromArray(S, img, pixel0 + k * plane + x0);
+                    int wk = k * c + col;
+                    a0 = f.fma(FloatVector.broadcast(S, wi[wk + 0]), a0);
+                    a1 = f.fma(FloatVector.broadcast(S, wi[wk + 1]), a1);
+                    a2 = f.fma(FloatVector.broadcast(S, wi[wk + 2]), a2);
+                    a3 = f.fma(FloatVector.broadcast(S, wi[wk + 3]), a3);
+                    a4 = f.fma(FloatVector.broadcast(S, wi[wk + 4]), a4);
+                    a5 = f.fma(FloatVector.broadcast(S, wi[wk + 5]), a5);
+                    a6 = f.fma(FloatVector.broadcast(S, wi[wk + 6]), a6);
+                    a7 = f.fma(FloatVector.broadcast(S, wi[wk + 7]), a7);
+                }
+                for (int l = 0; l < coarse.length; l++) {
+                    Window window = windows[l][v];
+                    VectorShuffle<Float> i0 = window.i0();
+                    VectorShuffle<Float> i1 = window.i1();
+                    FloatVector f0 = FloatVector.fromArray(S, window.weights(), 0);
+                    FloatVector f1 = FloatVector.fromArray(S, window.weights(), L);
+                    float[] r = s.rows[l];
+                    int stride = coarse[l].w();
+                    int at = u * stride + window.base();
+                    FloatVector r0 = FloatVector.fromArray(S, r, at + 0 * stride);
+                    a0 = r0.rearrange(i0).fma(f0, a0);
+                    a0 = r0.rearrange(i1).fma(f1, a0);
+                    FloatVector r1 = FloatVector.fromArray(S, r, at + 1 * stride);
+                    a1 = r1.rearrange(i0).fma(f0, a1);
+                    a1 = r1.rearrange(i1).fma(f1, a1);
+                    FloatVector r2 = FloatVector.fromArray(S, r, at + 2 * stride);
+                    a2 = r2.rearrange(i0).fma(f0, a2);
+                    a2 = r2.rearrange(i1).fma(f1, a2);
+                    FloatVector r3 = FloatVector.fromArray(S, r, at + 3 * stride);
+                    a3 = r3.rearrange(i0).fma(f0, a3);
+                    a3 = r3.rearrange(i1).fma(f1, a3);
+                    FloatVector r4 = FloatVector.fromArray(S, r, at + 4 * stride);
+                    a4 = r4.rearrange(i0).fma(f0, a4);
+                    a4 = r4.rearrange(i1).fma(f1, a4);
+                    FloatVector r5 = FloatVector.fromArray(S, r, at + 5 * stride);
+                    a5 = r5.rearrange(i0).fma(f0, a5);
+                    a5 = r5.rearrange(i1).fma(f1, a5);
+                    FloatVector r6 = FloatVector.fromArray(S, r, at + 6 * stride);
+                    a6 = r6.rearrange(i0).fma(f0, a6);
+                    a6 = r6.rearrange(i1).fma(f1, a6);
+                    FloatVector r7 = FloatVector.fromArray(S, r, at + 7 * stride);
+                    a7 = r7.rearrange(i0).fma(f0, a7);
+                    a7 = r7.rearrange(i1).fma(f1, a7);
+                }
+                a0.max(0f).intoArray(t, (u + 0) * width + x0);
+                a1.max(0f).intoArray(t, (u + 1) * width + x0);
+                a2.max(0f).intoArray(t, (u + 2) * width + x0);
+                a3.max(0f).intoArray(t, (u + 3) * width + x0);
+                a4.max(0f).intoArray(t, (u + 4) * width + x0);
+                a5.max(0f).intoArray(t, (u + 5) * width + x0);
+                a6.max(0f).intoArray(t, (u + 6) * width + x0);
+                a7.max(0f).intoArray(t, (u + 7) * width + x0);
             }
-            for (int l = 0; l < coarse.length; l++) {
-                float[] r = s.rows[l];
-                Taps taps = tapsX[l];
-                int at0 = taps.i0()[x] * hidden + v;
-                int at1 = taps.i1()[x] * hidden + v;
-                FloatVector f0 = FloatVector.broadcast(S, taps.w0()[x]);
-                FloatVector f1 = FloatVector.broadcast(S, taps.w1()[x]);
-                a0 = FloatVector.fromArray(S, r, at0).fma(f0, a0);
-                a1 = FloatVector.fromArray(S, r, at0 + L).fma(f0, a1);
-                a2 = FloatVector.fromArray(S, r, at0 + 2 * L).fma(f0, a2);
-                a3 = FloatVector.fromArray(S, r, at0 + 3 * L).fma(f0, a3);
-                a0 = FloatVector.fromArray(S, r, at1).fma(f1, a0);
-                a1 = FloatVector.fromArray(S, r, at1 + L).fma(f1, a1);
-                a2 = FloatVector.fromArray(S, r, at1 + 2 * L).fma(f1, a2);
-                a3 = FloatVector.fromArray(S, r, at1 + 3 * L).fma(f1, a3);
+        }
+    }
+
+    /**
+     * out[j][x] = b[j] + sum_k in[k][x] w[k][j] for the row's pixels and j < units (w is
+     * [depth][units]), with ReLU when asked: four units by four vectors of pixels at a time.
+     */
+    private void dense(float[] in, int depth, float[] w, float[] b, int units, boolean relu, float[] out) {
+        FloatVector floor =
+                FloatVector.broadcast(S, relu ? 0f : Float.NEGATIVE_INFINITY); // max(floor): ReLU or nothing
+        for (int j = 0; j < units; j += BLOCK) {
+            FloatVector c0 = FloatVector.broadcast(S, b[j]);
+            FloatVector c1 = FloatVector.broadcast(S, b[j + 1]);
+            FloatVector c2 = FloatVector.broadcast(S, b[j + 2]);
+            FloatVector c3 = FloatVector.broadcast(S, b[j + 3]);
+            int x = 0;
+            for (; x + 4 * L <= width; x += 4 * L) {
+                FloatVector a00 = c0, a01 = c0, a02 = c0, a03 = c0;
+                FloatVector a10 = c1, a11 = c1, a12 = c1, a13 = c1;
+                FloatVector a20 = c2, a21 = c2, a22 = c2, a23 = c2;
+                FloatVector a30 = c3, a31 = c3, a32 = c3, a33 = c3;
+                for (int k = 0; k < depth; k++) {
+                    int r = k * width + x;
+                    FloatVector x0 = FloatVector.fromArray(S, in, r);
+                    FloatVector x1 = FloatVector.fromArray(S, in, r + L);
+                    FloatVector x2 = FloatVector.fromArray(S, in, r + 2 * L);
+                    FloatVector x3 = FloatVector.fromArray(S, in, r + 3 * L);
+                    int wk = k * units + j;
+                    FloatVector f = FloatVector.broadcast(S, w[wk]);
+                    a00 = x0.fma(f, a00);
+                    a01 = x1.fma(f, a01);
+                    a02 = x2.fma(f, a02);
+                    a03 = x3.fma(f, a03);
+                    f = FloatVector.broadcast(S, w[wk + 1]);
+                    a10 = x0.fma(f, a10);
+                    a11 = x1.fma(f, a11);
+                    a12 = x2.fma(f, a12);
+                    a13 = x3.fma(f, a13);
+                    f = FloatVector.broadcast(S, w[wk + 2]);
+                    a20 = x0.fma(f, a20);
+                    a21 = x1.fma(f, a21);
+                    a22 = x2.fma(f, a22);
+                    a23 = x3.fma(f, a23);
+                    f = FloatVector.broadcast(S, w[wk + 3]);
+                    a30 = x0.fma(f, a30);
+                    a31 = x1.fma(f, a31);
+                    a32 = x2.fma(f, a32);
+                    a33 = x3.fma(f, a33);
+                }
+                a00.max(floor).intoArray(out, j * width + x);
+                a01.max(floor).intoArray(out, j * width + x + L);
+                a02.max(floor).intoArray(out, j * width + x + 2 * L);
+                a03.max(floor).intoArray(out, j * width + x + 3 * L);
+                a10.max(floor).intoArray(out, (j + 1) * width + x);
+                a11.max(floor).intoArray(out, (j + 1) * width + x + L);
+                a12.max(floor).intoArray(out, (j + 1) * width + x + 2 * L);
+                a13.max(floor).intoArray(out, (j + 1) * width + x + 3 * L);
+                a20.max(floor).intoArray(out, (j + 2) * width + x);
+                a21.max(floor).intoArray(out, (j + 2) * width + x + L);
+                a22.max(floor).intoArray(out, (j + 2) * width + x + 2 * L);
+                a23.max(floor).intoArray(out, (j + 2) * width + x + 3 * L);
+                a30.max(floor).intoArray(out, (j + 3) * width + x);
+                a31.max(floor).intoArray(out, (j + 3) * width + x + L);
+                a32.max(floor).intoArray(out, (j + 3) * width + x + 2 * L);
+                a33.max(floor).intoArray(out, (j + 3) * width + x + 3 * L);
             }
-            int o = x * hidden + v;
-            a0.max(0f).intoArray(t, o);
-            a1.max(0f).intoArray(t, o + L);
-            a2.max(0f).intoArray(t, o + 2 * L);
-            a3.max(0f).intoArray(t, o + 3 * L);
+            for (; x < width; x += L) {
+                FloatVector a0 = c0, a1 = c1, a2 = c2, a3 = c3;
+                for (int k = 0; k < depth; k++) {
+                    FloatVector v = FloatVector.fromArray(S, in, k * width + x);
+                    int wk = k * units + j;
+                    a0 = v.fma(FloatVector.broadcast(S, w[wk]), a0);
+                    a1 = v.fma(FloatVector.broadcast(S, w[wk + 1]), a1);
+                    a2 = v.fma(FloatVector.broadcast(S, w[wk + 2]), a2);
+                    a3 = v.fma(FloatVector.broadcast(S, w[wk + 3]), a3);
+                }
+                a0.max(floor).intoArray(out, j * width + x);
+                a1.max(floor).intoArray(out, (j + 1) * width + x);
+                a2.max(floor).intoArray(out, (j + 2) * width + x);
+                a3.max(floor).intoArray(out, (j + 3) * width + x);
+            }
+        }
+    }
+
+    /** Each pixel's softmax of this member, added to the sums of p per class and of p ln p over classes. */
+    private void accumulate(Scratch s) {
+        float[] h = s.logits; // shifted in place by each pixel's largest logit
+        float[] e = s.exps;
+        for (int x = 0; x < width; x += L) {
+            FloatVector max = FloatVector.fromArray(S, h, x);
+            for (int j = 1; j < classes; j++) {
+                max = max.max(FloatVector.fromArray(S, h, j * width + x));
+            }
+            for (int j = 0; j < classes; j++) {
+                FloatVector.fromArray(S, h, j * width + x).sub(max).intoArray(h, j * width + x);
+            }
+        }
+        System.arraycopy(h, 0, e, 0, classes * width);
+        exp(e, classes * width);
+        for (int x = 0; x < width; x += L) {
+            FloatVector sum = FloatVector.fromArray(S, e, x);
+            for (int j = 1; j < classes; j++) {
+                sum = sum.add(FloatVector.fromArray(S, e, j * width + x));
+            }
+            sum.intoArray(s.sums, x);
+            sum.intoArray(s.logSums, x);
+        }
+        log(s.logSums, width);
+        for (int x = 0; x < width; x += L) {
+            FloatVector sum = FloatVector.fromArray(S, s.sums, x);
+            FloatVector logSum = FloatVector.fromArray(S, s.logSums, x);
+            FloatVector pLogP = FloatVector.zero(S);
+            for (int j = 0; j < classes; j++) {
+                int at = j * width + x;
+                FloatVector p = FloatVector.fromArray(S, e, at).div(sum);
+                FloatVector logP = FloatVector.fromArray(S, h, at).sub(logSum);
+                FloatVector.fromArray(S, s.sumP, at).add(p).intoArray(s.sumP, at);
+                pLogP = p.fma(logP, pLogP);
+            }
+            FloatVector.fromArray(S, s.sumPLogP, x).add(pLogP).intoArray(s.sumPLogP, x);
         }
     }
 
     /** Per pixel of the row: the members' mean probabilities, its label and confidence, and its divergence. */
     private void ensembleOutputs(Scratch s, int y, float[] labels, float[] confidence, float[] js, int planeOffset) {
+        float[] q = s.exps; // the mean probabilities, then their logarithms in s.logits
+        float[] logQ = s.logits;
+        for (int at = 0; at < classes * width; at += L) {
+            FloatVector mean = FloatVector.fromArray(S, s.sumP, at).div(members);
+            mean.intoArray(q, at);
+            mean.max(1e-12f).intoArray(logQ, at);
+        }
+        log(logQ, classes * width);
         float inverse = 1f / members;
-        for (int x = 0; x < width; x++) {
-            FloatVector mean = FloatVector.fromArray(S, s.sumP, x * L).div(members);
-            mean.intoArray(s.logits, x * L);
-            float best = -1f;
-            int label = 0;
-            float entropyOfMean = 0f;
+        for (int x = 0; x < width; x += L) {
+            FloatVector best = FloatVector.broadcast(S, -1f);
+            FloatVector label = FloatVector.zero(S);
+            FloatVector entropyOfMean = FloatVector.zero(S);
             for (int j = 0; j < classes; j++) {
-                float q = s.logits[x * L + j];
-                if (q > best) {
-                    best = q;
-                    label = j;
-                }
-                entropyOfMean += q * (float) Math.log(Math.max(q, 1e-12f));
+                FloatVector qj = FloatVector.fromArray(S, q, j * width + x);
+                VectorMask<Float> above = qj.compare(VectorOperators.GT, best); // the first of equals wins
+                best = best.blend(qj, above);
+                label = label.blend((float) j, above);
+                entropyOfMean = qj.fma(FloatVector.fromArray(S, logQ, j * width + x), entropyOfMean);
             }
-            float meanPLogP = sum(FloatVector.fromArray(S, s.sumPLogP, x * L)) * inverse;
+            FloatVector meanPLogP = FloatVector.fromArray(S, s.sumPLogP, x).mul(inverse);
             int at = y * width + x;
-            labels[planeOffset + at] = label;
-            confidence[planeOffset + at] = best;
-            js[at] = Math.max(0f, meanPLogP - entropyOfMean);
+            label.intoArray(labels, planeOffset + at);
+            best.intoArray(confidence, planeOffset + at);
+            meanPLogP.sub(entropyOfMean).max(0f).intoArray(js, at);
         }
     }
 
-    /** out[x][0 .. 2L) = relu(b + in[x][0 .. hidden) w), eight pixels at a time. */
-    private void layer2(float[] in, float[] w, float[] b, float[] out) {
-        FloatVector bias0 = FloatVector.fromArray(S, b, 0);
-        FloatVector bias1v = FloatVector.fromArray(S, b, L);
-        for (int x = 0; x < width; x += 8) { // scratch rows are padded to a multiple of 8
-            FloatVector p0 = bias0, q0 = bias1v, p1 = bias0, q1 = bias1v, p2 = bias0, q2 = bias1v;
-            FloatVector p3 = bias0, q3 = bias1v, p4 = bias0, q4 = bias1v, p5 = bias0, q5 = bias1v;
-            FloatVector p6 = bias0, q6 = bias1v, p7 = bias0, q7 = bias1v;
-            int r = x * hidden;
-            for (int k = 0; k < hidden; k++) {
-                FloatVector u = FloatVector.fromArray(S, w, k * 2 * L);
-                FloatVector v = FloatVector.fromArray(S, w, k * 2 * L + L);
-                FloatVector f = FloatVector.broadcast(S, in[r + k]);
-                p0 = u.fma(f, p0);
-                q0 = v.fma(f, q0);
-                f = FloatVector.broadcast(S, in[r + hidden + k]);
-                p1 = u.fma(f, p1);
-                q1 = v.fma(f, q1);
-                f = FloatVector.broadcast(S, in[r + 2 * hidden + k]);
-                p2 = u.fma(f, p2);
-                q2 = v.fma(f, q2);
-                f = FloatVector.broadcast(S, in[r + 3 * hidden + k]);
-                p3 = u.fma(f, p3);
-                q3 = v.fma(f, q3);
-                f = FloatVector.broadcast(S, in[r + 4 * hidden + k]);
-                p4 = u.fma(f, p4);
-                q4 = v.fma(f, q4);
-                f = FloatVector.broadcast(S, in[r + 5 * hidden + k]);
-                p5 = u.fma(f, p5);
-                q5 = v.fma(f, q5);
-                f = FloatVector.broadcast(S, in[r + 6 * hidden + k]);
-                p6 = u.fma(f, p6);
-                q6 = v.fma(f, q6);
-                f = FloatVector.broadcast(S, in[r + 7 * hidden + k]);
-                p7 = u.fma(f, p7);
-                q7 = v.fma(f, q7);
-            }
-            int o = x * 2 * L;
-            p0.max(0f).intoArray(out, o);
-            q0.max(0f).intoArray(out, o + L);
-            p1.max(0f).intoArray(out, o + 2 * L);
-            q1.max(0f).intoArray(out, o + 3 * L);
-            p2.max(0f).intoArray(out, o + 4 * L);
-            q2.max(0f).intoArray(out, o + 5 * L);
-            p3.max(0f).intoArray(out, o + 6 * L);
-            q3.max(0f).intoArray(out, o + 7 * L);
-            p4.max(0f).intoArray(out, o + 8 * L);
-            q4.max(0f).intoArray(out, o + 9 * L);
-            p5.max(0f).intoArray(out, o + 10 * L);
-            q5.max(0f).intoArray(out, o + 11 * L);
-            p6.max(0f).intoArray(out, o + 12 * L);
-            q6.max(0f).intoArray(out, o + 13 * L);
-            p7.max(0f).intoArray(out, o + 14 * L);
-            q7.max(0f).intoArray(out, o + 15 * L);
+    // Only IEEE-exact lane operations below: the vector API's EXP and LOG may round otherwise once
+    // the JIT compiles them than before, so that a picture's labels would depend on when in the
+    // process's life it was labelled, and a job's shards on its batching.
+
+    /**
+     * a[i] = e^a[i] for i < n (a multiple of L), Cephes' single-precision method: x = k ln 2 + r with
+     * |r| <= ln 2 / 2, e^r by a polynomial of degree 6 (about 1 ulp), 2^k put into the exponent
+     * bits. Below -87 (e^-87 is near the smallest normal float) it gives e^-87; -infinity included.
+     * On arrays, so that no vector crosses a call the JIT may leave out of line.
+     */
+    static void exp(float[] a, int n) {
+        for (int i = 0; i < n; i += L) {
+            FloatVector x = FloatVector.fromArray(S, a, i).max(-87f).min(88f);
+            // Round to nearest by adding and subtracting 1.5 x 2^23: exact float steps.
+            FloatVector k = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
+            FloatVector r = k.fma(FloatVector.broadcast(S, -LN2_HIGH), x);
+            r = k.fma(FloatVector.broadcast(S, -LN2_LOW), r);
+            FloatVector p =
+                    r.fma(FloatVector.broadcast(S, 1.9875691500e-4f), FloatVector.broadcast(S, 1.3981999507e-3f));
+            p = p.fma(r, FloatVector.broadcast(S, 8.3334519073e-3f));
+            p = p.fma(r, FloatVector.broadcast(S, 4.1665795894e-2f));
+            p = p.fma(r, FloatVector.broadcast(S, 1.6666665459e-1f));
+            p = p.fma(r, FloatVector.broadcast(S, 5.0000001201e-1f));
+            FloatVector er = p.mul(r).fma(r, r).add(1f);
+            IntVector bits =
+                    ((IntVector) k.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+            er.mul(bits.reinterpretAsFloats()).intoArray(a, i);
         }
     }
 
     /**
-     * logits[x][0 .. L) = b + in[x][0 .. 2L) w (classes beyond the last are zero), four pixels at a
-     * time so that their chains of products overlap.
+     * a[i] = ln a[i] for i < n (a multiple of L; positive normal values), Cephes' single-precision
+     * method: x = m 2^k with m in [sqrt(1/2), sqrt(2)), ln m by a polynomial of degree 8 in m - 1
+     * (about 1 ulp), plus k ln 2.
      */
-    private void layer3(float[] in, float[] w, float[] b, float[] logits) {
-        FloatVector bias = FloatVector.fromArray(S, b, 0);
-        for (int x = 0; x < width; x += 4) { // scratch rows are padded to a multiple of 8
-            FloatVector a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-            int r = x * hidden2;
-            for (int k = 0; k < hidden2; k++) {
-                FloatVector u = FloatVector.fromArray(S, w, k * L);
-                a0 = u.fma(FloatVector.broadcast(S, in[r + k]), a0);
-                a1 = u.fma(FloatVector.broadcast(S, in[r + hidden2 + k]), a1);
-                a2 = u.fma(FloatVector.broadcast(S, in[r + 2 * hidden2 + k]), a2);
-                a3 = u.fma(FloatVector.broadcast(S, in[r + 3 * hidden2 + k]), a3);
-            }
-            a0.intoArray(logits, x * L);
-            a1.intoArray(logits, (x + 1) * L);
-            a2.intoArray(logits, (x + 2) * L);
-            a3.intoArray(logits, (x + 3) * L);
+    static void log(float[] a, int n) {
+        for (int i = 0; i < n; i += L) {
+            IntVector bits = FloatVector.fromArray(S, a, i).reinterpretAsInts();
+            FloatVector k = (FloatVector)
+                    bits.lanewise(VectorOperators.LSHR, 23).sub(126).convert(VectorOperators.I2F, 0);
+            FloatVector m = bits.and(0x007fffff).or(0x3f000000).reinterpretAsFloats(); // [1/2, 1)
+            VectorMask<Float> low = m.compare(VectorOperators.LT, SQRT_HALF);
+            k = k.sub(FloatVector.zero(S).blend(1f, low));
+            m = m.add(FloatVector.zero(S).blend(m, low)).sub(1f); // 2m - 1 below sqrt(1/2), else m - 1
+            FloatVector z = m.mul(m);
+            FloatVector y =
+                    m.fma(FloatVector.broadcast(S, 7.0376836292e-2f), FloatVector.broadcast(S, -1.1514610310e-1f));
+            y = y.fma(m, FloatVector.broadcast(S, 1.1676998740e-1f));
+            y = y.fma(m, FloatVector.broadcast(S, -1.2420140846e-1f));
+            y = y.fma(m, FloatVector.broadcast(S, 1.4249322787e-1f));
+            y = y.fma(m, FloatVector.broadcast(S, -1.6668057665e-1f));
+            y = y.fma(m, FloatVector.broadcast(S, 2.0000714765e-1f));
+            y = y.fma(m, FloatVector.broadcast(S, -2.4999993993e-1f));
+            y = y.fma(m, FloatVector.broadcast(S, 3.3333331174e-1f));
+            y = y.mul(m).mul(z);
+            y = k.fma(FloatVector.broadcast(S, LN2_LOW), y);
+            y = z.fma(FloatVector.broadcast(S, -0.5f), y);
+            k.fma(FloatVector.broadcast(S, LN2_HIGH), m.add(y)).intoArray(a, i);
         }
-    }
-
-    /** Each pixel's softmax of this member, added to the sums of p and of p ln p; four pixels at a time. */
-    private void accumulate(Scratch s) {
-        float[] z = s.logits;
-        for (int x = 0; x < width; x += 4) { // scratch rows are padded to a multiple of 8
-            FloatVector m0 = MINUS_INFINITY.blend(FloatVector.fromArray(S, z, x * L), classMask);
-            FloatVector m1 = MINUS_INFINITY.blend(FloatVector.fromArray(S, z, (x + 1) * L), classMask);
-            FloatVector m2 = MINUS_INFINITY.blend(FloatVector.fromArray(S, z, (x + 2) * L), classMask);
-            FloatVector m3 = MINUS_INFINITY.blend(FloatVector.fromArray(S, z, (x + 3) * L), classMask);
-            FloatVector h0 = m0.sub(m0.reduceLanes(VectorOperators.MAX));
-            FloatVector h1 = m1.sub(m1.reduceLanes(VectorOperators.MAX));
-            FloatVector h2 = m2.sub(m2.reduceLanes(VectorOperators.MAX));
-            FloatVector h3 = m3.sub(m3.reduceLanes(VectorOperators.MAX));
-            FloatVector e0 = ZERO.blend(exp(h0), classMask);
-            FloatVector e1 = ZERO.blend(exp(h1), classMask);
-            FloatVector e2 = ZERO.blend(exp(h2), classMask);
-            FloatVector e3 = ZERO.blend(exp(h3), classMask);
-            float sum0 = sum(e0);
-            float sum1 = sum(e1);
-            float sum2 = sum(e2);
-            float sum3 = sum(e3);
-            add(s, x * L, e0.div(sum0), h0.sub((float) Math.log(sum0)));
-            add(s, (x + 1) * L, e1.div(sum1), h1.sub((float) Math.log(sum1)));
-            add(s, (x + 2) * L, e2.div(sum2), h2.sub((float) Math.log(sum2)));
-            add(s, (x + 3) * L, e3.div(sum3), h3.sub((float) Math.log(sum3)));
-        }
-    }
-
-    /** Adds one pixel's probabilities p and p ln p (classes beyond the last count zero) to its sums. */
-    private void add(Scratch s, int at, FloatVector p, FloatVector logP) {
-        FloatVector.fromArray(S, s.sumP, at).add(p).intoArray(s.sumP, at);
-        FloatVector.fromArray(S, s.sumPLogP, at)
-                .add(p.mul(ZERO.blend(logP, classMask)))
-                .intoArray(s.sumPLogP, at);
-    }
-
-    // Only IEEE-exact lane operations below: the vector API's EXP and ADD reduction may round
-    // otherwise once the JIT compiles them than before, so that a picture's labels would depend on
-    // when in the process's life it was labelled, and a job's shards on its batching.
-
-    /** The sum of the lanes, in a fixed order (pairs of halves); the kernel runs only where L is 16. */
-    private static float sum(FloatVector v) {
-        v = v.add(v.rearrange(SWAP_8));
-        v = v.add(v.rearrange(SWAP_4));
-        v = v.add(v.rearrange(SWAP_2));
-        v = v.add(v.rearrange(SWAP_1));
-        return v.lane(0);
-    }
-
-    /**
-     * e^x per lane, Cephes' single-precision method: x = n ln 2 + r with |r| <= ln 2 / 2, e^r by a
-     * polynomial of degree 6 (about 1 ulp), 2^n put into the exponent bits. Below -87 (e^-87 is
-     * near the smallest normal float) it returns e^-87; -infinity included.
-     */
-    static FloatVector exp(FloatVector x) {
-        x = x.max(-87f).min(88f);
-        // Round to nearest by adding and subtracting 1.5 x 2^23: exact float steps.
-        FloatVector n = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
-        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HIGH), x);
-        r = n.fma(FloatVector.broadcast(S, -LN2_LOW), r);
-        FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f);
-        p = p.fma(r, FloatVector.broadcast(S, 8.3334519073e-3f));
-        p = p.fma(r, FloatVector.broadcast(S, 4.1665795894e-2f));
-        p = p.fma(r, FloatVector.broadcast(S, 1.6666665459e-1f));
-        p = p.fma(r, FloatVector.broadcast(S, 5.0000001201e-1f));
-        FloatVector er = p.mul(r).fma(r, r).add(1f);
-        IntVector bits =
-                ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
-        return er.mul(bits.reinterpretAsFloats());
     }
 
     private static float topMean(float[] values, int k) {

@@ -195,24 +195,41 @@ class FusedLabellerTest {
 
     @Test
     void shouldComputeExponentialsWithinTwoUlpsWhenTheArgumentIsInRange() {
-        var species = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
-        float[] x = new float[species.length()];
-        float[] e = new float[x.length];
-        for (float start = -87f; start < 88f; start += 0.37f * x.length) {
-            for (int i = 0; i < x.length; i++) {
-                x[i] = Math.min(88f, start + 0.37f * i);
-            }
-            FusedLabeller.exp(jdk.incubator.vector.FloatVector.fromArray(species, x, 0))
-                    .intoArray(e, 0);
-            for (int i = 0; i < x.length; i++) {
-                float expected = (float) Math.exp(x[i]);
-                assertThat(e[i]).as("e^%s", x[i]).isCloseTo(expected, within(2 * Math.ulp(expected)));
-            }
+        assumeKernelVectors();
+        int n = 16 * 30;
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = Math.min(88f, -87f + 0.37f * i);
         }
-        x[0] = Float.NEGATIVE_INFINITY;
-        FusedLabeller.exp(jdk.incubator.vector.FloatVector.fromArray(species, x, 0))
-                .intoArray(e, 0);
-        assertThat(e[0]).isBetween(0f, 2e-38f);
+        x[n - 1] = Float.NEGATIVE_INFINITY;
+        float[] e = x.clone();
+        FusedLabeller.exp(e, n);
+        for (int i = 0; i < n - 1; i++) {
+            float expected = (float) Math.exp(x[i]);
+            assertThat(e[i]).as("e^%s", x[i]).isCloseTo(expected, within(2 * Math.ulp(expected)));
+        }
+        assertThat(e[n - 1]).isBetween(0f, 2e-38f);
+    }
+
+    @Test
+    void shouldComputeLogarithmsWithinTwoUlpsWhenTheArgumentIsPositiveAndNormal() {
+        assumeKernelVectors();
+        int n = 16 * 200;
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) { // from 1e-12 (the smallest mean probability the kernel takes) to 1e12
+            x[i] = (float) Math.pow(10, -12 + 24.0 * i / (n - 1));
+        }
+        x[1] = 1f;
+        x[2] = Math.nextUp(1f);
+        x[3] = Math.nextDown(1f);
+        x[4] = Float.MIN_NORMAL;
+        x[5] = Float.MAX_VALUE;
+        float[] logs = x.clone();
+        FusedLabeller.log(logs, n);
+        for (int i = 0; i < n; i++) {
+            float expected = (float) Math.log(x[i]);
+            assertThat(logs[i]).as("ln %s", x[i]).isCloseTo(expected, within(2 * Math.ulp(expected)));
+        }
     }
 
     @Test
