@@ -387,6 +387,7 @@ final class FusedLabeller {
         if (levelProducts == null) {
             levelProducts = new float[coarse.length][];
             for (int l = 0; l < coarse.length; l++) {
+                // A vector of slack: rows narrower than a vector are read in whole vectors.
                 levelProducts[l] = new float[members * hidden * coarse[l].plane() + L];
             }
         }
