@@ -146,12 +146,13 @@ class FusedLabellerTest {
         for (int i = 0; i < 2; i++) {
             System.arraycopy(ShapesParts.render(1, i).mask(), 0, masks, i * 4096, 4096);
         }
-        // Seven members: the export builds them in two groups (five and two); 64 first-layer units.
+        // Seven members: the export builds them in two groups (five and two); [64, 16] units, the
+        // smaller members `labeller train --hidden 64,16` registers.
         Ensemble ensemble = LabellerTrainer.train(
                 FeatureSource.generate(onnx, generator, inputs, z, 2),
                 masks,
                 ShapesParts.CLASSES.size(),
-                new LabellerTrainer.Settings(7, new int[] {64, 32}, 1, 5, 3, 64, 1e-3f, 2),
+                new LabellerTrainer.Settings(7, new int[] {64, 16}, 1, 5, 3, 64, 1e-3f, 2),
                 (m, e, l) -> {},
                 () -> false);
         byte[] model = LabellerOnnx.export(ensemble, inputs, 64, 64, "test");
