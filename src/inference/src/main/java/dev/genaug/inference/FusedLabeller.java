@@ -30,7 +30,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Vector lanes are pixels throughout (a row's values are [unit][x]): weights are broadcast, the
  * interpolation along x is a lane permutation of the level's row, and the softmax, its sums and the
- * ensemble's outputs run on sixteen pixels at once with no reductions across lanes.
+ * ensemble's outputs run on a vector of pixels at once (16 with AVX-512, 8 with AVX2) with no
+ * reductions across lanes.
  *
  * <p>Same arithmetic as the exported graph (the weights are read from it), in another order, so the
  * outputs agree to float rounding: the same labels but for near ties, confidences and uncertainties
@@ -213,7 +214,7 @@ final class FusedLabeller {
         int members = groupSizes.stream().mapToInt(Integer::intValue).sum();
         int c = members * hidden;
         int classesPadded = (classes + BLOCK - 1) / BLOCK * BLOCK;
-        if (L != 16
+        if (L < 8
                 || width % L != 0
                 || hidden % (2 * BLOCK) != 0
                 || hidden2 % BLOCK != 0

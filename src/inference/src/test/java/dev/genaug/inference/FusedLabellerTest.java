@@ -56,11 +56,11 @@ class FusedLabellerTest {
                         .toList());
     }
 
-    /** The kernel takes 512-bit vectors (FusedLabeller.of); elsewhere labellers stay on ONNX Runtime. */
+    /** The kernel takes vectors of 256 bits or more (FusedLabeller.of); elsewhere labellers stay on ONNX Runtime. */
     private static void assumeKernelVectors() {
         org.junit.jupiter.api.Assumptions.assumeTrue(
-                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() == 16,
-                "the kernel takes 512-bit vectors; this CPU has "
+                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() >= 8,
+                "the kernel takes vectors of 256 bits or more; this CPU has "
                         + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize());
     }
 
