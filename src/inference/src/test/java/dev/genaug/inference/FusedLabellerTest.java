@@ -36,8 +36,7 @@ class FusedLabellerTest {
 
     @BeforeAll
     static void open() {
-        Path root = Path.of(System.getProperty("genaug.root", "../.."));
-        repository = ModelRepository.open(root.resolve("deploy/model-repository"));
+        repository = ModelRepository.open(root().resolve("deploy/model-repository"));
         onnx = new OnnxBackend(new OnnxBackend.Settings(2, false, false));
         fused = new FusedLabellerBackend(onnx, 2);
         labeller = repository.resolve("shapes-labeller", "", "labeller");
@@ -236,26 +235,37 @@ class FusedLabellerTest {
     @Test
     void shouldLabelBitForBitAlikeWhenTheKernelRunsWithoutTheJitCompiler(@TempDir Path dir) throws Exception {
         assumeKernelVectors();
-        Path root = Path.of(System.getProperty("genaug.root", "../..")).toAbsolutePath();
         // Here, after enough runs for the JIT to compile the kernel (vector intrinsics); in a child
         // JVM, never compiled past C1 (the vector API's plain Java code). A job's shards must not
         // depend on when in the process's life a sample was labelled.
-        byte[] compiled = FusedLabellerDump.outputs(root, 200);
-        assertThat(childOutputs(root, dir, "-XX:TieredStopAtLevel=1", 0)).isEqualTo(compiled);
+        assertThat(childOutputs(dir, "-XX:TieredStopAtLevel=1", 0)).isEqualTo(compiledOutputs());
     }
 
     @Test
     void shouldLabelBitForBitAlikeWhenTheVectorsHoldEightFloats(@TempDir Path dir) throws Exception {
         assumeKernelVectors();
-        Path root = Path.of(System.getProperty("genaug.root", "../..")).toAbsolutePath();
         // A child JVM held to AVX2 (256-bit vectors, 8 floats): every sum runs in the same order
         // per pixel whatever the vectors' width, so the outputs are those of this JVM's vectors.
-        byte[] here = FusedLabellerDump.outputs(root, 200);
-        assertThat(childOutputs(root, dir, "-XX:UseAVX=2", 200)).isEqualTo(here);
+        assertThat(childOutputs(dir, "-XX:UseAVX=2", 200)).isEqualTo(compiledOutputs());
+    }
+
+    private static byte[] compiled;
+
+    /** The dump's outputs in this JVM after 200 runs (the JIT has compiled the kernel), made once. */
+    private static synchronized byte[] compiledOutputs() throws java.io.IOException {
+        if (compiled == null) {
+            compiled = FusedLabellerDump.outputs(root(), 200);
+        }
+        return compiled;
+    }
+
+    private static Path root() {
+        return Path.of(System.getProperty("genaug.root", "../..")).toAbsolutePath();
     }
 
     /** The dump's outputs from a child JVM started with {@code flag}, after {@code warmUp} runs. */
-    private static byte[] childOutputs(Path root, Path dir, String flag, int warmUp) throws Exception {
+    private static byte[] childOutputs(Path dir, String flag, int warmUp) throws Exception {
+        Path root = root();
         Path file = dir.resolve("child.bin");
         String launcher =
                 Path.of(System.getProperty("java.home"), "bin", "java").toString();
