@@ -23,10 +23,12 @@ import jdk.incubator.vector.VectorSpecies;
  * A float labeller exported by genaug, evaluated by one fused pass per image row instead of
  * operator by operator: each level's first layer at its own resolution (the exact shortcut), then,
  * for each row of output pixels and each member, the upsampled sum, layer 2, layer 3 and the
- * member's softmax, all in the core's cache. ONNX Runtime writes the first layer's full-resolution
- * output (members x hidden values per pixel, 21 MB per 64x64 picture for DatasetGAN's ensemble) to
- * memory and reads it back, which is what bounded the graph (docs/labelling.md); here only the
- * levels' products at their own resolutions (7 MB) go through memory.
+ * member's softmax, all in the core's cache. Each thread takes a band of rows and runs them member
+ * by member, so that a member's products and weights stay in its core's caches through the band.
+ * ONNX Runtime writes the first layer's full-resolution output (members x hidden values per pixel,
+ * 21 MB per 64x64 picture for DatasetGAN's ensemble) to memory and reads it back, which is what
+ * bounded the graph (docs/labelling.md); here only the levels' products at their own resolutions
+ * (7 MB) go through memory.
  *
  * <p>Vector lanes are pixels throughout (a row's values are [unit][x]): weights are broadcast, the
  * interpolation along x is a lane permutation of the level's row, and the softmax, its sums and the
@@ -175,8 +177,8 @@ final class FusedLabeller {
         final float[] exps = new float[classes * width];
         final float[] sums = new float[width];
         final float[] logSums = new float[width];
-        final float[] sumP = new float[classes * width];
-        final float[] sumPLogP = new float[width];
+        final float[] sumP = new float[height * classes * width]; // per row of the picture
+        final float[] sumPLogP = new float[height * width];
 
         Scratch() {
             for (int l = 0; l < coarse.length; l++) {
@@ -431,7 +433,20 @@ final class FusedLabeller {
             });
             float[] img = inputs.get(image.name());
             int imageOffset = picture * image.channels() * plane;
-            run(pool, height, y -> row(y, img, imageOffset, levelProducts, labels, confidence, js, picture * plane));
+            int bands = Math.min(height, pool.getParallelism()); // a band of rows per thread
+            run(
+                    pool,
+                    bands,
+                    b -> band(
+                            b * height / bands,
+                            (b + 1) * height / bands,
+                            img,
+                            imageOffset,
+                            levelProducts,
+                            labels,
+                            confidence,
+                            js,
+                            picture * plane));
             uncertainty[n] = topMean(js, top);
         }
     }
@@ -592,9 +607,14 @@ final class FusedLabeller {
         }
     }
 
-    /** Row y of one picture: every member from layer 1 to its softmax, then the ensemble's outputs. */
-    private void row(
-            int y,
+    /**
+     * Rows y0 .. y1 of one picture: member by member (its products and weights stay in the core's
+     * caches through the rows), each row from layer 1 to the member's softmax; then the ensemble's
+     * outputs per row. Each pixel's sums over the members run in member order, as for one row.
+     */
+    private void band(
+            int y0,
+            int y1,
             float[] img,
             int imageOffset,
             float[][] levelProducts,
@@ -603,30 +623,34 @@ final class FusedLabeller {
             float[] js,
             int planeOffset) {
         Scratch s = scratch.get();
-        Arrays.fill(s.sumP, 0f);
-        Arrays.fill(s.sumPLogP, 0f);
+        Arrays.fill(s.sumP, y0 * classes * width, y1 * classes * width, 0f);
+        Arrays.fill(s.sumPLogP, y0 * width, y1 * width, 0f);
         for (int m = 0; m < members; m++) {
-            // Layer 1, separably: each level's product interpolated along y into one row at the
-            // level's width (two taps), then along x by lane permutations (two taps), summed with
-            // the bias and the image's product; ReLU.
-            for (int l = 0; l < coarse.length; l++) {
-                int rowSize = hidden * coarse[l].w(); // a row of the product, [unit][x]
-                int member = m * coarse[l].h() * rowSize;
-                alongY(
-                        levelProducts[l],
-                        member + tapsY[l].i0()[y] * rowSize,
-                        member + tapsY[l].i1()[y] * rowSize,
-                        tapsY[l].w0()[y],
-                        tapsY[l].w1()[y],
-                        rowSize,
-                        s.rows[l]);
+            for (int y = y0; y < y1; y++) {
+                // Layer 1, separably: each level's product interpolated along y into one row at the
+                // level's width (two taps), then along x by lane permutations (two taps), summed with
+                // the bias and the image's product; ReLU.
+                for (int l = 0; l < coarse.length; l++) {
+                    int rowSize = hidden * coarse[l].w(); // a row of the product, [unit][x]
+                    int member = m * coarse[l].h() * rowSize;
+                    alongY(
+                            levelProducts[l],
+                            member + tapsY[l].i0()[y] * rowSize,
+                            member + tapsY[l].i1()[y] * rowSize,
+                            tapsY[l].w0()[y],
+                            tapsY[l].w1()[y],
+                            rowSize,
+                            s.rows[l]);
+                }
+                layer1(img, imageOffset + y * width, m, s);
+                dense(s.layer1, hidden, w2[m], b2[m], hidden2, true, s.layer2);
+                dense(s.layer2, hidden2, w3[m], b3[m], classesPadded, false, s.logits);
+                accumulate(s, y);
             }
-            layer1(img, imageOffset + y * width, m, s);
-            dense(s.layer1, hidden, w2[m], b2[m], hidden2, true, s.layer2);
-            dense(s.layer2, hidden2, w3[m], b3[m], classesPadded, false, s.logits);
-            accumulate(s);
         }
-        ensembleOutputs(s, y, labels, confidence, js, planeOffset);
+        for (int y = y0; y < y1; y++) {
+            ensembleOutputs(s, y, labels, confidence, js, planeOffset);
+        }
     }
 
     /**
@@ -806,8 +830,10 @@ final class FusedLabeller {
         }
     }
 
-    /** Each pixel's softmax of this member, added to the sums of p per class and of p ln p over classes. */
-    private void accumulate(Scratch s) {
+    /** Each pixel's softmax of this member in row y, added to the row's sums of p per class and of p ln p. */
+    private void accumulate(Scratch s, int y) {
+        int rowP = y * classes * width;
+        int rowE = y * width;
         float[] h = s.logits; // shifted in place by each pixel's largest logit
         float[] e = s.exps;
         for (int x = 0; x < width; x += L) {
@@ -838,10 +864,10 @@ final class FusedLabeller {
                 int at = j * width + x;
                 FloatVector p = FloatVector.fromArray(S, e, at).div(sum);
                 FloatVector logP = FloatVector.fromArray(S, h, at).sub(logSum);
-                FloatVector.fromArray(S, s.sumP, at).add(p).intoArray(s.sumP, at);
+                FloatVector.fromArray(S, s.sumP, rowP + at).add(p).intoArray(s.sumP, rowP + at);
                 pLogP = p.fma(logP, pLogP);
             }
-            FloatVector.fromArray(S, s.sumPLogP, x).add(pLogP).intoArray(s.sumPLogP, x);
+            FloatVector.fromArray(S, s.sumPLogP, rowE + x).add(pLogP).intoArray(s.sumPLogP, rowE + x);
         }
     }
 
@@ -850,7 +876,8 @@ final class FusedLabeller {
         float[] q = s.exps; // the mean probabilities, then their logarithms in s.logits
         float[] logQ = s.logits;
         for (int at = 0; at < classes * width; at += L) {
-            FloatVector mean = FloatVector.fromArray(S, s.sumP, at).div(members);
+            FloatVector mean =
+                    FloatVector.fromArray(S, s.sumP, y * classes * width + at).div(members);
             mean.intoArray(q, at);
             mean.max(1e-12f).intoArray(logQ, at);
         }
@@ -867,7 +894,8 @@ final class FusedLabeller {
                 label = label.blend((float) j, above);
                 entropyOfMean = qj.fma(FloatVector.fromArray(S, logQ, j * width + x), entropyOfMean);
             }
-            FloatVector meanPLogP = FloatVector.fromArray(S, s.sumPLogP, x).mul(inverse);
+            FloatVector meanPLogP =
+                    FloatVector.fromArray(S, s.sumPLogP, y * width + x).mul(inverse);
             int at = y * width + x;
             label.intoArray(labels, planeOffset + at);
             best.intoArray(confidence, planeOffset + at);

@@ -310,4 +310,25 @@ class FusedLabellerTest {
             executor.shutdownNow();
         }
     }
+
+    @Test
+    void shouldLabelBitForBitAlikeWhenTheThreadCountDiffers() {
+        assumeKernelVectors();
+        // Each thread takes a band of rows: one band, two, and three of unequal sizes.
+        List<String> outputs = List.of(LabellerOnnx.LABELS, LabellerOnnx.CONFIDENCE, LabellerOnnx.UNCERTAINTY);
+        Map<String, FloatTensor> two = fused.infer(labeller, features, outputs);
+        for (int threads : new int[] {1, 3}) {
+            // Its own ONNX Runtime backend: closing the fused one closes the one it wraps.
+            try (FusedLabellerBackend other = new FusedLabellerBackend(
+                    new OnnxBackend(new OnnxBackend.Settings(threads, false, false)), threads)) {
+                assertThat(other.fuses(labeller)).isTrue();
+                Map<String, FloatTensor> result = other.infer(labeller, features, outputs);
+                for (String name : outputs) {
+                    assertThat(result.get(name).data())
+                            .as("%s with %d threads", name, threads)
+                            .containsExactly(two.get(name).data());
+                }
+            }
+        }
+    }
 }
