@@ -28,6 +28,7 @@ import dev.genaug.inference.FusedLabellerBackend;
 import dev.genaug.inference.OnnxBackend;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -273,8 +274,8 @@ final class LabellerBench implements Callable<Integer> {
                     // The VM's speed drifts over the minutes since the first probe, so the kernel is
                     // timed twice between three probes and compared with their mean.
                     double probeFlops = 2.0 * m * k * k * chain / 1e9;
-                    List<Double> around = new java.util.ArrayList<>();
-                    List<Double> fusedRates = new java.util.ArrayList<>();
+                    List<Double> around = new ArrayList<>();
+                    List<Double> fusedRates = new ArrayList<>();
                     around.add(probe(onnx, scratch, LabellerOnnx.gemmProbe(k, chain), x) * probeFlops);
                     for (int round = 0; round < 2; round++) {
                         fusedRates.add(BenchCommand.measure(
