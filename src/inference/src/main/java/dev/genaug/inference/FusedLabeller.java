@@ -166,7 +166,7 @@ final class FusedLabeller {
         this.scratch = ThreadLocal.withInitial(Scratch::new);
     }
 
-    /** Per-thread buffers of one row, [unit][x]. */
+    /** Per-thread buffers: one row's layers, [unit][x], and the members' sums for every row of a picture. */
     private final class Scratch {
         // Per coarse level: its product interpolated to this row, [unit][x] at the level's width,
         // and a vector of slack for the permutations' loads.
@@ -177,7 +177,7 @@ final class FusedLabeller {
         final float[] exps = new float[classes * width];
         final float[] sums = new float[width];
         final float[] logSums = new float[width];
-        final float[] sumP = new float[height * classes * width]; // per row of the picture
+        final float[] sumP = new float[height * classes * width]; // [row][class][x], a band's rows in use
         final float[] sumPLogP = new float[height * width];
 
         Scratch() {
