@@ -175,10 +175,10 @@ final class LabellerBench implements Callable<Integer> {
             int k = 512;
             int chain = 8;
             FloatTensor x = new FloatTensor(new long[] {m, k}, prior(m, k, 9));
-            double gemmGflops =
-                    probe(onnx, scratch, LabellerOnnx.gemmProbe(k, chain), x) * 2.0 * m * k * k * chain / 1e9;
-            double int8GemmGops =
-                    probe(onnx, scratch, LabellerOnnx.gemmProbeInt8(k, chain), x) * 2.0 * m * k * k * chain / 1e9;
+            byte[] probeModel = LabellerOnnx.gemmProbe(k, chain); // also timed around the fused kernel
+            double probeGflop = 2.0 * m * k * k * chain / 1e9; // (or GOP) per run of either probe
+            double gemmGflops = probe(onnx, scratch, probeModel, x) * probeGflop;
+            double int8GemmGops = probe(onnx, scratch, LabellerOnnx.gemmProbeInt8(k, chain), x) * probeGflop;
             out.put("gemm_probe", Map.of("m", m, "k", k, "n", k, "chain", chain, "gflops", gemmGflops));
             out.put("label_gflops", labelGflops);
             out.put("label_images_s", label.imgPerSecond());
@@ -273,17 +273,16 @@ final class LabellerBench implements Callable<Integer> {
                 try (FusedLabellerBackend fused = new FusedLabellerBackend(onnx, cores)) {
                     // The VM's speed drifts over the minutes since the first probe, so the kernel is
                     // timed twice between three probes and compared with their mean.
-                    double probeFlops = 2.0 * m * k * k * chain / 1e9;
                     List<Double> around = new ArrayList<>();
                     List<Double> fusedRates = new ArrayList<>();
-                    around.add(probe(onnx, scratch, LabellerOnnx.gemmProbe(k, chain), x) * probeFlops);
+                    around.add(probe(onnx, scratch, probeModel, x) * probeGflop);
                     for (int round = 0; round < 2; round++) {
                         fusedRates.add(BenchCommand.measure(
                                         chunk,
                                         seconds,
                                         () -> fused.infer(labeller, feeds, List.of(LabellerOnnx.UNCERTAINTY)))
                                 .imgPerSecond());
-                        around.add(probe(onnx, scratch, LabellerOnnx.gemmProbe(k, chain), x) * probeFlops);
+                        around.add(probe(onnx, scratch, probeModel, x) * probeGflop);
                     }
                     double adjacentGflops = around.stream()
                             .mapToDouble(Double::doubleValue)
