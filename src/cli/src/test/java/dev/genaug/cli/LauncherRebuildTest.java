@@ -119,6 +119,28 @@ class LauncherRebuildTest {
     }
 
     @Test
+    void shouldNotBuildUnderServicesOfTheFolderWhenTheyRun() throws Exception {
+        write("src/domain/src/main/java/A.java", BUILT.plusSeconds(60));
+        Path jar = root.resolve("services/generator/target/quarkus-app/quarkus-run.jar");
+        // A process whose command line names the service's jar, as a running service's does.
+        Process service = new ProcessBuilder("bash", "-c", "exec -a \"java -jar " + jar + "\" sleep 60").start();
+        try {
+            Run run = launch(Map.of());
+
+            assertThat(run.builds()).as(run.output()).isZero();
+            assertThat(run.output())
+                    .contains("genaug: not building although src/domain/src/main/java/A.java changed since the"
+                            + " last build: genaug processes of this folder are running");
+        } finally {
+            service.destroyForcibly().waitFor();
+        }
+        Run after = launch(Map.of());
+        assertThat(after.builds())
+                .as("built once the services stopped: " + after.output())
+                .isEqualTo(1);
+    }
+
+    @Test
     void shouldNotLookAtSourcesWhenRebuildIsZero() throws Exception {
         write("pom.xml", BUILT.plusSeconds(60));
 
