@@ -36,7 +36,8 @@ class LauncherRebuildTest {
     void tree() throws Exception {
         Path repo = ProjectFiles.root().orElseThrow();
         Files.copy(repo.resolve("genaug"), root.resolve("genaug"), StandardCopyOption.COPY_ATTRIBUTES);
-        StringBuilder mvnw = new StringBuilder("#!/usr/bin/env bash\necho \"$*\" >> mvnw.calls\n");
+        StringBuilder mvnw = new StringBuilder(
+                "#!/usr/bin/env bash\nsleep \"${FAKE_BUILD_SECONDS:-0}\"\necho \"$*\" >> mvnw.calls\n");
         for (String s : SERVICES) {
             mvnw.append("touch services/").append(s).append("/target/quarkus-app/quarkus-run.jar\n");
         }
@@ -60,13 +61,20 @@ class LauncherRebuildTest {
     }
 
     private Run launch(Map<String, String> env) throws Exception {
+        return finish(start(env));
+    }
+
+    private Process start(Map<String, String> env) throws Exception {
         ProcessBuilder b = new ProcessBuilder("bash", root.resolve("genaug").toString(), "generate", "--help")
                 .directory(root.toFile())
                 .redirectErrorStream(true);
         b.environment().remove("GENAUG_REBUILD");
         b.environment().put("JAVA_HOME", System.getProperty("java.home"));
         b.environment().putAll(env);
-        Process p = b.start();
+        return b.start();
+    }
+
+    private Run finish(Process p) throws Exception {
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("finished").isTrue();
         Path calls = root.resolve("mvnw.calls");
@@ -138,6 +146,20 @@ class LauncherRebuildTest {
         assertThat(after.builds())
                 .as("built once the services stopped: " + after.output())
                 .isEqualTo(1);
+    }
+
+    @Test
+    void shouldBuildOnceWhenTwoLaunchersFindTheSameChange() throws Exception {
+        write("src/domain/src/main/java/A.java", BUILT.plusSeconds(60));
+
+        Process first = start(Map.of("FAKE_BUILD_SECONDS", "2"));
+        Thread.sleep(500); // the first one is building
+        Process second = start(Map.of("FAKE_BUILD_SECONDS", "2"));
+        Run a = finish(first);
+        Run b = finish(second);
+
+        assertThat(a.builds()).as(a.output() + b.output()).isEqualTo(1);
+        assertThat(a.output() + b.output()).containsOnlyOnce("genaug: building");
     }
 
     @Test
