@@ -98,7 +98,7 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """z -> image in [-1, 1] and the feature maps at strides 16, 8, 4 and 2.
+    """z -> image in [-1, 1] and the feature maps at strides 8, 8, 4 and 2.
 
     Object-centred (a spatial transformer): convolutions draw the object upright, centred and at
     one size on a 32x32 canonical canvas (colour premultiplied by coverage), a linear pose head
@@ -106,8 +106,8 @@ class Decoder(nn.Module):
     canvas is warped there by bilinear sampling, over a flat background colour also read from z.
     Thin parts (wheels, trunks) are large on the canvas, and no convolution has to learn to draw
     a shape at every position and angle. The feature maps are the canvas-frame levels warped into
-    the picture's frame at their own resolution, so they line up with the image's pixels, as a
-    labeller needs. Each level doubles the resolution by nearest-neighbour upsampling and a 3x3
+    the picture's frame (the 4x4 and 8x8 ones on an 8x8 grid, the others on a grid of their own
+    size), so they line up with the image's pixels, as a labeller needs. Each level doubles the resolution by nearest-neighbour upsampling and a 3x3
     convolution (2.5 times faster than transposed convolutions on 2 cores with Debian's torch).
     """
 
@@ -172,7 +172,11 @@ class Decoder(nn.Module):
         coverage = placed[:, 3:]
         background = torch.tanh(self.background(z).float()).view(-1, 3, 1, 1)
         image = placed[:, :3] + (1 - coverage) * background
-        maps = (place(c4, 4), place(c8, 8), place(c16, 16), place(c32, 32)) if features else ()
+        # The 4x4 canvas level is sampled on an 8x8 grid of the picture: the object covers part of
+        # the picture, so a 4x4 grid holds about one sample of it. Labellers trained on few
+        # annotations gain most from that; finer grids for the other levels did not add to it
+        # (docs/labelling-experiments.md, Feature grids).
+        maps = (place(c4, 8), place(c8, 8), place(c16, 16), place(c32, 32)) if features else ()
         return image, coverage, maps
 
     def forward(self, z):
@@ -457,7 +461,7 @@ def main():
     log("metrics " + json.dumps(metrics, indent=1))
 
     names = ["feat_4", "feat_8", "feat_16", "feat_32"]
-    strides = [16, 8, 4, 2]
+    strides = [8, 8, 4, 2]  # the grids render() samples the canvas levels at
     image_spec = {"width": 64, "height": 64, "channels": 3, "valueMin": -1, "valueMax": 1}
     gen_dir = os.path.join(repo, "shapes-generator")
     export(dec, torch.zeros(2, LATENT), os.path.join(gen_dir, "1", "model.onnx"), ["z"], ["image"] + names)

@@ -126,7 +126,7 @@ class LabellerGeneratorVersionTest {
                 java.nio.file.StandardOpenOption.APPEND);
         ModelRepository changed = ModelRepository.open(other);
         String expected = "labeller 'shapes-labeller' version 1 was trained on another model file of"
-                + " 'shapes-generator' version 1 (SHA-256 2947993d6e01..., now ";
+                + " 'shapes-generator' version 1 (SHA-256 f2abb1e58839..., now ";
 
         assertThatThrownBy(() -> new DatasetJobValidator(1000, changed)
                         .validate(job("", "shapes-labeller").toBuilder()
