@@ -107,8 +107,9 @@ class Decoder(nn.Module):
     Thin parts (wheels, trunks) are large on the canvas, and no convolution has to learn to draw
     a shape at every position and angle. The feature maps are the canvas-frame levels warped into
     the picture's frame (the 4x4 and 8x8 ones on an 8x8 grid, the others on a grid of their own
-    size), so they line up with the image's pixels, as a labeller needs. Each level doubles the resolution by nearest-neighbour upsampling and a 3x3
-    convolution (2.5 times faster than transposed convolutions on 2 cores with Debian's torch).
+    size), so they line up with the image's pixels, as a labeller needs. Each level doubles the
+    resolution by nearest-neighbour upsampling and a 3x3 convolution (2.5 times faster than
+    transposed convolutions on 2 cores with Debian's torch).
     """
 
     def __init__(self):
@@ -461,7 +462,7 @@ def main():
     log("metrics " + json.dumps(metrics, indent=1))
 
     names = ["feat_4", "feat_8", "feat_16", "feat_32"]
-    strides = [8, 8, 4, 2]  # the grids render() samples the canvas levels at
+    strides = [8, 8, 4, 2]  # 64 / the size of the grid render() samples each canvas level on
     image_spec = {"width": 64, "height": 64, "channels": 3, "valueMin": -1, "valueMax": 1}
     gen_dir = os.path.join(repo, "shapes-generator")
     export(dec, torch.zeros(2, LATENT), os.path.join(gen_dir, "1", "model.onnx"), ["z"], ["image"] + names)
