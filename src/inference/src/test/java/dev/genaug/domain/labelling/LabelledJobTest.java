@@ -76,7 +76,8 @@ class LabelledJobTest {
 
     @Test
     void shouldDropAboutTheConfiguredShareOfATruncatedJob() {
-        // At psi 0.3 the registered threshold dropped more than half of a job.
+        // Truncation moves the uncertainty (docs/labelling.md, Uncertainty filter): with an earlier
+        // labeller the registered (psi 1) threshold dropped more than half of a psi 0.3 job.
         GeneratedBatch out = labelling.label(batch(0.3f, 120));
 
         long dropped = out.getDroppedList().stream().filter(d -> d).count();
@@ -89,7 +90,8 @@ class LabelledJobTest {
         }
         assertThat(labelling.jobQuantiles(labeller, generator, 0.3f)).isSameAs(q);
         assertThat(labelling.measuredTruncations()).isEqualTo(1);
-        assertThat(q[90]).isGreaterThan(labeller.manifest().getUncertaintyQuantiles(90));
+        float registered = labeller.manifest().getUncertaintyQuantiles(90);
+        assertThat(Math.abs(q[90] - registered)).isGreaterThan(0.05f * registered);
     }
 
     @Test
