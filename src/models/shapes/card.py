@@ -56,10 +56,11 @@ one size on a 32x32 canonical canvas. A linear pose head reads the object's cent
 rotation from z, and the canvas is warped into the 64x64 picture there by bilinear sampling (ONNX
 `GridSample`) over a flat background colour, also linear in z. The feature maps are the canvas
 levels (4x4 to 32x32) warped into the picture's frame, the 4x4 and 8x8 ones on an 8x8 grid, the
-others on a grid of their own size, so they line up with the image's pixels; outside the warped
-canvas they are zero. (Until 2026-12 the 4x4 level was warped onto a 4x4 grid too; its 8x8 grid,
-set in the exported graph without training again, lifts labellers trained on 16 annotations by
-several mIoU points: docs/labelling.md.) Three terms beyond the beta-VAE, all
+others on a grid of their own size, so they line up with the image's pixels; the 32x32 level
+also carries the canvas's coverage as its last channel; outside the warped canvas they are zero.
+(Until 2026-12 the 4x4 level was warped onto a 4x4 grid too and the coverage was not a feature;
+the 8x8 grid and the coverage channel, both set in the exported graph without training again,
+lift labellers trained on 16 annotations by several mIoU points: docs/labelling.md.) Three terms beyond the beta-VAE, all
 training aids (the generator stays unconditional: z ~ N(0, I) in, image out):
 a linear read-out of the category from the posterior mean (cross-entropy with label smoothing 0.1,
 weight 3 x 10^4 against a reconstruction term that falls from ~10^5 to ~3 x 10^4 nats per image over the run), so that the latent

@@ -118,7 +118,7 @@ class GeneratorGrpcServiceTest {
         assertThat(r.getImagesList()).isEmpty();
         assertThat(r.getFeaturesMap()).containsOnlyKeys("feat_8", "feat_32");
         assertThat(r.getFeaturesOrThrow("feat_8").getShapeList()).containsExactly(2L, 96L, 8L, 8L);
-        assertThat(r.getFeaturesOrThrow("feat_32").getShapeList()).containsExactly(2L, 24L, 32L, 32L);
+        assertThat(r.getFeaturesOrThrow("feat_32").getShapeList()).containsExactly(2L, 25L, 32L, 32L);
     }
 
     @Test

@@ -5,8 +5,8 @@ import java.util.List;
 /**
  * The generator outputs a labeller reads, for a batch of images, each at its native resolution.
  * A pixel's feature vector (every level bilinearly upsampled to image size, concatenated) is
- * computed on demand by {@link #pixel}: the per-pixel tensor DatasetGAN caches (here 32 times the
- * size of the native maps) is never built.
+ * computed on demand by {@link #pixel}: the per-pixel tensor DatasetGAN caches (26 times the size
+ * of the reference generator's native maps) is never built.
  *
  * <p>Upsampling uses half-pixel centres with edge clamping (ONNX Resize "linear", "half_pixel";
  * PyTorch's align_corners=False), the exact operator of the exported labeller.
