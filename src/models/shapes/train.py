@@ -181,7 +181,7 @@ class Decoder(nn.Module):
         # the object, which such labellers otherwise find less well.
         if not features:
             return image, coverage, ()
-        maps = (place(c4, 8), place(c8, 8), place(c16, 16), place(torch.cat([c32, alpha], 1), 32))
+        maps = (place(c4, 8), place(c8, 8), place(c16, 16), place(torch.cat([c32.float(), alpha], 1), 32))
         return image, coverage, maps
 
     def forward(self, z):
