@@ -12,6 +12,7 @@ import dev.genaug.api.labeller.v1.LabelRequest;
 import dev.genaug.api.labeller.v1.TrainRequest;
 import dev.genaug.domain.dataset.ShapesParts;
 import dev.genaug.domain.error.FailedPreconditionException;
+import dev.genaug.domain.files.Sha256;
 import dev.genaug.domain.files.Trees;
 import dev.genaug.domain.jobs.DatasetJobValidator;
 import dev.genaug.domain.repository.ModelRepository;
@@ -116,7 +117,7 @@ class LabellerGeneratorVersionTest {
 
     @Test
     void shouldRefuseALabellerWhoseGeneratorVersionWasExportedAgainUnderTheSameNumber(@TempDir Path other)
-            throws IOException, java.security.NoSuchAlgorithmException {
+            throws IOException {
         Trees.copy(SHIPPED.resolve("shapes-generator"), other.resolve("shapes-generator"));
         Trees.copy(SHIPPED.resolve("shapes-labeller"), other.resolve("shapes-labeller"));
         // A retraining wrote version 1 again: another file under the same number.
@@ -126,10 +127,8 @@ class LabellerGeneratorVersionTest {
                 java.nio.file.StandardOpenOption.APPEND);
         ModelRepository changed = ModelRepository.open(other);
         // The shipped labeller records the shipped generator file's hash, which the message names.
-        String trainedOn = java.util.HexFormat.of()
-                .formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                        .digest(java.nio.file.Files.readAllBytes(SHIPPED.resolve("shapes-generator/1/model.onnx"))))
-                .substring(0, 12);
+        String trainedOn =
+                Sha256.of(SHIPPED.resolve("shapes-generator/1/model.onnx")).substring(0, 12);
         String expected = "labeller 'shapes-labeller' version 1 was trained on another model file of"
                 + " 'shapes-generator' version 1 (SHA-256 " + trainedOn + "..., now ";
 
