@@ -466,7 +466,6 @@ def main():
     log("metrics " + json.dumps(metrics, indent=1))
 
     names = ["feat_4", "feat_8", "feat_16", "feat_32"]
-    strides = [8, 8, 4, 2]  # 64 / the size of the grid render() samples each canvas level on
     image_spec = {"width": 64, "height": 64, "channels": 3, "valueMin": -1, "valueMax": 1}
     gen_dir = os.path.join(repo, "shapes-generator")
     export(dec, torch.zeros(2, LATENT), os.path.join(gen_dir, "1", "model.onnx"), ["z"], ["image"] + names)
@@ -477,7 +476,8 @@ def main():
         "description": "Decoder of a convolutional beta-VAE trained on shapes-parts (64x64 RGB), with its feature maps.",
         "latent": {"dimension": LATENT, "prior": "PRIOR_STANDARD_NORMAL"},
         "image": image_spec,
-        "features": [{"name": n, "channels": f.shape[1], "stride": s} for n, f, s in zip(names, feats[1:], strides)],
+        # A level's stride: the picture's size over the grid render() samples it on.
+        "features": [{"name": n, "channels": f.shape[1], "stride": 64 // f.shape[3]} for n, f in zip(names, feats[1:])],
         "pairedEncoder": "shapes-encoder",
         "trainingDataHash": data_hash,
         "tensors": {"latent": "z", "image": "image"},
