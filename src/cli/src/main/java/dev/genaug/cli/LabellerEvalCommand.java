@@ -127,7 +127,7 @@ final class LabellerEvalCommand implements Callable<Integer> {
      * @param filter what dropping the most uncertain test pictures leaves, as a line
      * @param confidence how right the confident pixels are, as a line
      */
-    private record Result(double miou, float[] firstLabels, String filter, String confidence) {}
+    private record Result(double miou, float[] firstLabels, String filter, String confidence, String confusion) {}
 
     /** Rows of four: render, reconstruction, true mask over the render, labels over the reconstruction. */
     private static byte[] picture(Renders test, float[] labels) {
@@ -267,6 +267,7 @@ final class LabellerEvalCommand implements Callable<Integer> {
                         n, row.get("miou"), row.get("rgb_baseline_miou"), row.get("train_s"));
                 System.out.printf("                 filter: %s%n", result.filter());
                 System.out.printf("                 %s%n", result.confidence());
+                System.out.printf("                 %s%n", result.confusion());
             }
             out.put("annotations", perN);
             Map<String, Object> first =
@@ -284,6 +285,7 @@ final class LabellerEvalCommand implements Callable<Integer> {
                 System.out.printf("annotations %3d  mIoU %.4f  (train %.1f s)%n", reference, miou, row.get("train_s"));
                 System.out.printf("                 filter: %s%n", result.filter());
                 System.out.printf("                 %s%n", result.confidence());
+                System.out.printf("                 %s%n", result.confusion());
             }
         }
         out.put("held_out", heldOut);
@@ -375,7 +377,13 @@ final class LabellerEvalCommand implements Callable<Integer> {
             perClass.put(ShapesParts.CLASSES.get(c), score.iou(c));
         }
         row.put(prefix + "class_iou", perClass);
-        return new Result(score.meanIou(), firstLabels, FilterReport.line(filter), ConfidenceReport.line(confident));
+        row.put(prefix + "confusion", ConfusionReport.figures(score, ShapesParts.CLASSES));
+        return new Result(
+                score.meanIou(),
+                firstLabels,
+                FilterReport.line(filter),
+                ConfidenceReport.line(confident),
+                ConfusionReport.line(score, ShapesParts.CLASSES));
     }
 
     private Labelled labelAll(OnnxBackend onnx, byte[] model, Renders test) {

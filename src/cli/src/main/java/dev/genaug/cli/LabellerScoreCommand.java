@@ -137,6 +137,7 @@ final class LabellerScoreCommand implements Callable<Integer> {
         System.out.printf(
                 "mIoU %.4f on %d annotated pictures (%s version %d)%n",
                 score.meanIou(), entries.size(), model.name(), model.version());
+        System.out.println(ConfusionReport.line(score, classes));
         if (Float.isInfinite(filter.threshold())) {
             System.out.printf(
                     "uncertainty filter off (drop fraction %s, or a labeller without quantiles): %s%n",
@@ -154,6 +155,7 @@ final class LabellerScoreCommand implements Callable<Integer> {
             out.put("pictures", entries.size());
             out.put("miou", score.meanIou());
             out.put("class_iou", classIou);
+            out.put("confusion", ConfusionReport.figures(score, classes));
             out.put("filter", FilterReport.figures(filter, dropFraction));
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), out);
         }

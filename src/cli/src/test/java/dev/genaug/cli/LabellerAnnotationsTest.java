@@ -325,6 +325,14 @@ class LabellerAnnotationsTest {
         JsonNode exact = new ObjectMapper().readTree(json.toFile());
         assertThat(exact.get("pictures").asInt()).isEqualTo(3);
         assertThat(exact.get("miou").asDouble()).isEqualTo(1.0);
+        JsonNode rows = exact.get("confusion").get("pixels_by_true_then_predicted");
+        for (int t = 0; t < rows.size(); t++) {
+            for (int q = 0; q < rows.size(); q++) {
+                assertThat(q == t || rows.get(t).get(q).asLong() == 0)
+                        .as("pixels %d as %d", t, q)
+                        .isTrue();
+            }
+        }
 
         // The first sample annotated as background everywhere: its labelled parts become errors.
         Files.write(annotations.resolve("000000000.mask.png"), ImageCodec.encodePng(new byte[4096], 1, 64, 64));
@@ -332,6 +340,18 @@ class LabellerAnnotationsTest {
         JsonNode wrong = new ObjectMapper().readTree(json.toFile());
         assertThat(wrong.get("miou").asDouble()).isLessThan(1.0);
         assertThat(wrong.get("class_iou").get("background").asDouble()).isLessThan(1.0);
+        // Every pixel of the first sample the labeller gave a part is now a background pixel taken for it.
+        long taken = 0;
+        JsonNode background =
+                wrong.get("confusion").get("pixels_by_true_then_predicted").get(0);
+        for (int q = 1; q < background.size(); q++) {
+            taken += background.get(q).asLong();
+        }
+        long parts = 0;
+        for (int p = 0; p < 4096; p++) {
+            parts += ids[p] != 0 ? 1 : 0;
+        }
+        assertThat(taken).isEqualTo(parts).isPositive();
 
         // The same mask with the labelled parts left unannotated (255): nothing wrong is left.
         byte[] partial = new byte[4096];

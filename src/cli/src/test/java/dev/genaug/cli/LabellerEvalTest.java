@@ -38,6 +38,18 @@ class LabellerEvalTest {
             share = floor.get("pixel_share").asDouble();
         }
         assertThat(confidence.get(0).get("confidence_at_least").asDouble()).isEqualTo(0.5);
+        JsonNode confusion = row.get("confusion");
+        JsonNode rows = confusion.get("pixels_by_true_then_predicted");
+        assertThat(rows).hasSize(confusion.get("classes").size());
+        long pixels = 0;
+        for (JsonNode r : rows) {
+            assertThat(r).hasSize(rows.size());
+            for (JsonNode n : r) {
+                pixels += n.asLong();
+            }
+        }
+        // Every held-out pixel is annotated: all 20 pictures of 64x64 are counted once.
+        assertThat(pixels).isEqualTo(20L * 64 * 64);
     }
 
     @Test
