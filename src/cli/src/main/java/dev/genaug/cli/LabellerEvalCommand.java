@@ -36,7 +36,8 @@ import picocli.CommandLine.Option;
  * {@code genaug labeller eval}: mIoU of labellers trained on N annotated renders, measured on
  * held-out renders against their ground-truth masks, with two baselines: the same ensemble on the
  * decoded image's RGB plus pixel coordinates, and the labeller trained on many annotations. The
- * held-out renders the uncertainty filter would drop are also scored apart from the kept ones.
+ * held-out renders the uncertainty filter would drop are also scored apart from the kept ones, and
+ * each labeller's confusions are counted (pixels of each true class by predicted class).
  */
 @Command(
         name = "eval",

@@ -33,13 +33,14 @@ import picocli.CommandLine.Option;
 /**
  * {@code genaug labeller score}: how well a registered labeller labels pictures a person annotated
  * (a folder as {@code labeller train --annotations} reads it, kept out of its training), as
- * per-class IoU over the whole folder and their mean, in this process.
+ * per-class IoU over the whole folder and their mean, and which classes it takes for which, in this
+ * process.
  */
 @Command(
         name = "score",
         mixinStandardHelpOptions = true,
         description = "mIoU of a registered labeller on a folder of annotated pictures (the layout labeller train"
-                + " --annotations reads).")
+                + " --annotations reads), and the classes it takes most often for others.")
 final class LabellerScoreCommand implements Callable<Integer> {
     /** Pictures per Label call. */
     private static final int LABEL_CHUNK = 64;
