@@ -53,6 +53,10 @@ MASK_WEIGHT = 10.0
 # Half-width of the canonical canvas in the renderer's object units: it draws every part within
 # 1.4 object units (scale pixels each) of the object's centre.
 CANVAS_EXTENT = 1.45
+# --layers: 0 (the shipped model) draws the canvas in per-pixel colour with one coverage; N >= 1
+# draws it as N flat-coloured layers composited back to front (see Decoder), measured with N = 4
+# (shapes-parts objects have at most four parts, each of one colour) in
+# docs/labelling-experiments.md and not yet shipped.
 
 
 def load_shards(folder):
@@ -111,17 +115,28 @@ class Decoder(nn.Module):
     carries the canvas's coverage (its last channel). Each level doubles the
     resolution by nearest-neighbour upsampling and a 3x3 convolution (2.5 times faster than
     transposed convolutions on 2 cores with Debian's torch).
+
+    With layers = N >= 1 the canvas is N layers composited back to front instead, each an
+    opacity map drawn by the convolutions and one colour read linearly from z: a layer cannot
+    paint two colours, so the differently coloured parts of an object fall into different layers,
+    and which layer shows at a pixel tells which part is there. Nothing names the parts to the
+    model. The 32x32 feature map then carries each layer's visibility before the coverage.
     """
 
-    def __init__(self):
+    def __init__(self, layers=0):
         super().__init__()
+        self.layers = layers
         c1, c2, c3, c4 = CHANNELS
         self.fc = nn.Linear(LATENT, c4 * 16)
         self.up8 = nn.Conv2d(c4, c3, 3, 1, 1)
         self.up16 = nn.Conv2d(c3, c2, 3, 1, 1)
         self.up32 = nn.Conv2d(c2, c1, 3, 1, 1)
         self.refine = nn.Conv2d(c1, c1, 3, 1, 1)  # a residual convolution on the canvas
-        self.out = nn.Conv2d(c1, 4, 3, 1, 1)  # colour and coverage on the canvas
+        if layers == 0:
+            self.out = nn.Conv2d(c1, 4, 3, 1, 1)  # colour and coverage on the canvas
+        else:
+            self.out = nn.Conv2d(c1, layers, 3, 1, 1)  # each layer's opacity on the canvas
+            self.colours = nn.Linear(LATENT, 3 * layers)  # each layer's one colour
         self.pose = nn.Linear(LATENT, 4)
         self.background = nn.Linear(LATENT, 3)
         # Training reads the pose in standardised units (fold_pose moves these into the head).
@@ -167,21 +182,39 @@ class Decoder(nn.Module):
         c16 = up(self.up16, c8)
         c32 = up(self.up32, c16)
         c32 = c32 + F.leaky_relu(self.refine(c32), 0.2)
-        o = self.out(c32).float().contiguous()
-        alpha = torch.sigmoid(o[:, 3:])
-        pose = self.read_pose(z)
-        placed = place(torch.cat([torch.tanh(o[:, :3]) * alpha, alpha], 1), 64)
+        if self.layers == 0:
+            o = self.out(c32).float().contiguous()
+            alpha = torch.sigmoid(o[:, 3:])
+            canvas_maps = [alpha]
+            pose = self.read_pose(z)
+            placed = place(torch.cat([torch.tanh(o[:, :3]) * alpha, alpha], 1), 64)
+        else:
+            opacity = torch.sigmoid(self.out(c32).float())
+            # Layer k shows where it is opaque and no later layer covers it; the coverage is what
+            # all layers together cover, 1 - prod(1 - opacity).
+            shown, uncovered = [], torch.ones_like(opacity[:, :1])
+            for k in reversed(range(self.layers)):
+                shown.append(opacity[:, k:k + 1] * uncovered)
+                uncovered = uncovered * (1 - opacity[:, k:k + 1])
+            visibility = torch.cat(shown[::-1], 1)
+            alpha = 1 - uncovered
+            canvas_maps = [visibility, alpha]
+            colours = torch.tanh(self.colours(z).float()).view(-1, self.layers, 3, 1, 1)
+            pose = self.read_pose(z)
+            placed = place(torch.cat([(visibility.unsqueeze(2) * colours).sum(1), alpha], 1), 64)
         coverage = placed[:, 3:]
         background = torch.tanh(self.background(z).float()).view(-1, 3, 1, 1)
         image = placed[:, :3] + (1 - coverage) * background
         # The 4x4 canvas level is sampled on an 8x8 grid of the picture: the object covers part of
         # the picture, so a 4x4 grid holds about one sample of it. Labellers trained on few
         # annotations gain most from that (docs/labelling-experiments.md, Feature grids). The
-        # finest level carries the canvas's coverage as one more channel: where the decoder drew
-        # the object, which such labellers otherwise find less well.
+        # finest level carries the canvas's coverage as one more channel (after the layers'
+        # visibilities, if any): where the decoder drew the object, which such labellers
+        # otherwise find less well.
         if not features:
             return image, coverage, ()
-        maps = (place(c4, 8), place(c8, 8), place(c16, 16), place(torch.cat([c32.float(), alpha], 1), 32))
+        maps = (place(c4, 8), place(c8, 8), place(c16, 16),
+                place(torch.cat([c32.float()] + canvas_maps, 1), 32))
         return image, coverage, maps
 
     def forward(self, z):
@@ -216,12 +249,12 @@ class Classifier(nn.Module):
         return logits, torch.softmax(logits, dim=1)
 
 
-def train_vae(x, masks, y, poses, epochs, batch, log, bf16=True):
+def train_vae(x, masks, y, poses, epochs, batch, log, bf16=True, layers=0):
     """Trains in bfloat16 autocast on channels-last tensors (weights, loss and optimiser stay in
     float32). Measured on 2 cores with AVX512-BF16, batch 32: 30 ms a step against 94 ms in plain
     float32, so the same time budget makes three times the updates, which is what this model is
     limited by. Without native bfloat16 the CPU emulates it, slower than float32: see --precision."""
-    enc, dec = Encoder(), Decoder()
+    enc, dec = Encoder(), Decoder(layers)
     readout = nn.Linear(LATENT, len(CATEGORIES))  # training aid only, not exported
     # The pose head starts at the mean pose and learns in units of each factor's spread.
     shift, scale = poses.mean(0), poses.std(0)
@@ -413,6 +446,8 @@ def main():
     p.add_argument("--precision", choices=["auto", "bfloat16", "float32"], default="auto",
                    help="training arithmetic of the classifier and the VAE; auto: bfloat16 where the CPU has it natively, else float32")
     p.add_argument("--classifier-epochs", type=int, default=6)
+    p.add_argument("--layers", type=int, default=0,
+                   help="0: the canvas in per-pixel colour and one coverage (shipped); N >= 1: N flat-coloured layers (an experiment)")
     args = p.parse_args()
     torch.set_num_threads(2)
     torch.manual_seed(0)
@@ -430,7 +465,8 @@ def main():
     clf = train_classifier(x, y, args.classifier_epochs, 64, log, bf16=precision == "bfloat16")
     # Batches of 32: on 2 cores they train more images per second than 16 and still make ~600
     # updates an epoch. In bfloat16, 16 made 1.6 times the updates in 4 minutes and kept no more.
-    enc, dec = train_vae(x, masks, y, poses, args.vae_epochs, VAE_BATCH, log, bf16=precision == "bfloat16")
+    enc, dec = train_vae(x, masks, y, poses, args.vae_epochs, VAE_BATCH, log, bf16=precision == "bfloat16",
+                         layers=args.layers)
 
     repo = args.repository
     spec = {"dataset": "shapes-parts", "renderer_version": 1, "seed": args.train_seed, "count": len(x)}
