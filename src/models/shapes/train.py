@@ -53,10 +53,6 @@ MASK_WEIGHT = 10.0
 # Half-width of the canonical canvas in the renderer's object units: it draws every part within
 # 1.4 object units (scale pixels each) of the object's centre.
 CANVAS_EXTENT = 1.45
-# --layers: 0 (the shipped model) draws the canvas in per-pixel colour with one coverage; N >= 1
-# draws it as N flat-coloured layers composited back to front (see Decoder), measured with N = 4
-# (shapes-parts objects have at most four parts, each of one colour) in
-# docs/labelling-experiments.md and not yet shipped.
 
 
 def load_shards(folder):
@@ -121,6 +117,8 @@ class Decoder(nn.Module):
     paint two colours, so the differently coloured parts of an object fall into different layers,
     and which layer shows at a pixel tells which part is there. Nothing names the parts to the
     model. The 32x32 feature map then carries each layer's visibility before the coverage.
+    Measured with 4 layers (shapes-parts objects have at most four parts, each of one colour) in
+    docs/labelling-experiments.md; not shipped yet.
     """
 
     def __init__(self, layers=0):
@@ -182,6 +180,8 @@ class Decoder(nn.Module):
         c16 = up(self.up16, c8)
         c32 = up(self.up32, c16)
         c32 = c32 + F.leaky_relu(self.refine(c32), 0.2)
+        # Each branch reads the pose where it always did: the traced graph's node order, and so
+        # the exported file's bytes, stay those of the model it reproduces.
         if self.layers == 0:
             o = self.out(c32).float().contiguous()
             alpha = torch.sigmoid(o[:, 3:])
@@ -449,6 +449,8 @@ def main():
     p.add_argument("--layers", type=int, default=0,
                    help="0: the canvas in per-pixel colour and one coverage (shipped); N >= 1: N flat-coloured layers (an experiment)")
     args = p.parse_args()
+    if args.layers < 0:
+        p.error(f"--layers must be >= 0, got {args.layers}")
     torch.set_num_threads(2)
     torch.manual_seed(0)
     t0 = time.time()
