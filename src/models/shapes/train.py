@@ -82,18 +82,70 @@ def load_shards(folder):
 
 
 class Encoder(nn.Module):
-    def __init__(self):
+    """image -> posterior mean and log-variance.
+
+    With canonical = True (an experiment) it also reads the object's pose from the picture, cuts
+    the object out upright, centred and at one size (the decoder's canonical canvas, sampled from
+    the picture), and adds what a second CNN reads from that crop: small parts such as windows and
+    fruit sit at the same place of the crop whatever the object's pose, where a plain CNN has to
+    find them anywhere in the picture at any angle.
+    """
+
+    def __init__(self, canonical=False):
         super().__init__()
         c1, c2, c3, c4 = CHANNELS
+        self.canonical = canonical
         self.net = nn.Sequential(
             nn.Conv2d(3, c1, 4, 2, 1), nn.LeakyReLU(0.2),
             nn.Conv2d(c1, c2, 4, 2, 1), nn.LeakyReLU(0.2),
             nn.Conv2d(c2, c3, 4, 2, 1), nn.LeakyReLU(0.2),
             nn.Conv2d(c3, c4, 4, 2, 1), nn.LeakyReLU(0.2),
             nn.Flatten(), nn.Linear(c4 * 16, 2 * LATENT))
+        if canonical:
+            self.pose = nn.Linear(c4 * 16, 4)
+            self.crop_net = nn.Sequential(
+                nn.Conv2d(3, c1, 3, 1, 1), nn.LeakyReLU(0.2),
+                nn.Conv2d(c1, c2, 4, 2, 1), nn.LeakyReLU(0.2),
+                nn.Conv2d(c2, c3, 4, 2, 1), nn.LeakyReLU(0.2),
+                nn.Conv2d(c3, c3, 4, 2, 1), nn.LeakyReLU(0.2),
+                nn.Flatten(), nn.Linear(c3 * 16, 2 * LATENT))
+            # As the decoder's pose head: standardised units in training, folded in for export.
+            self.register_buffer("pose_scale", torch.ones(4), persistent=False)
+            self.register_buffer("pose_shift", torch.zeros(4), persistent=False)
+
+    def read_pose(self, h):
+        return self.pose(h).float() * self.pose_scale + self.pose_shift
+
+    def fold_pose(self):
+        with torch.no_grad():
+            self.pose.weight.mul_(self.pose_scale.view(-1, 1))
+            self.pose.bias.mul_(self.pose_scale).add_(self.pose_shift)
+            self.pose_scale.fill_(1)
+            self.pose_shift.fill_(0)
+
+    @staticmethod
+    def crop_grid(pose, size):
+        """For each pixel of a size x size canonical canvas, where it falls in the picture ([-1, 1]):
+        the inverse of Decoder.canvas_grid."""
+        cx, cy = pose[:, 0:1] / 32 - 1, pose[:, 1:2] / 32 - 1
+        half = CANVAS_EXTENT * torch.exp(pose[:, 2:3]) / 32
+        angle = pose[:, 3:4] * (math.pi / 180)
+        lin = (torch.arange(size, dtype=torch.float32) + 0.5) * (2 / size) - 1
+        v, u = torch.meshgrid(lin, lin, indexing="ij")
+        u, v = u.reshape(1, -1), v.reshape(1, -1)
+        cos, sin = torch.cos(angle), torch.sin(angle)
+        px = cx + half * (cos * u - sin * v)
+        py = cy + half * (sin * u + cos * v)
+        return torch.stack([px, py], -1).view(-1, size, size, 2)
 
     def forward(self, image):
-        h = self.net(image)
+        if not self.canonical:
+            h = self.net(image)
+            return h[:, :LATENT], h[:, LATENT:]
+        features = self.net[:-1](image)
+        self.pose_estimate = self.read_pose(features)  # held to the true pose in training
+        crop = F.grid_sample(image.float(), self.crop_grid(self.pose_estimate, 32), align_corners=False)
+        h = self.net[-1](features) + self.crop_net(crop)
         return h[:, :LATENT], h[:, LATENT:]
 
 
@@ -190,6 +242,8 @@ class Decoder(nn.Module):
             placed = place(torch.cat([torch.tanh(o[:, :3]) * alpha, alpha], 1), 64)
         else:
             opacity = torch.sigmoid(self.out(c32).float())
+            if self.training:
+                self.opacity = opacity  # read by train_vae's --crisp term
             # Layer k shows where it is opaque and no later layer covers it; the coverage is what
             # all layers together cover, 1 - prod(1 - opacity).
             shown, uncovered = [], torch.ones_like(opacity[:, :1])
@@ -249,12 +303,12 @@ class Classifier(nn.Module):
         return logits, torch.softmax(logits, dim=1)
 
 
-def train_vae(x, masks, y, poses, epochs, batch, log, bf16=True, layers=0):
+def train_vae(x, masks, y, poses, epochs, batch, log, bf16=True, layers=0, crisp=0.0, canonical=False):
     """Trains in bfloat16 autocast on channels-last tensors (weights, loss and optimiser stay in
     float32). Measured on 2 cores with AVX512-BF16, batch 32: 30 ms a step against 94 ms in plain
     float32, so the same time budget makes three times the updates, which is what this model is
     limited by. Without native bfloat16 the CPU emulates it, slower than float32: see --precision."""
-    enc, dec = Encoder(), Decoder(layers)
+    enc, dec = Encoder(canonical), Decoder(layers)
     readout = nn.Linear(LATENT, len(CATEGORIES))  # training aid only, not exported
     # The pose head starts at the mean pose and learns in units of each factor's spread.
     shift, scale = poses.mean(0), poses.std(0)
@@ -262,6 +316,11 @@ def train_vae(x, masks, y, poses, epochs, batch, log, bf16=True, layers=0):
     dec.pose_scale.copy_(scale)
     nn.init.zeros_(dec.pose.weight)
     nn.init.zeros_(dec.pose.bias)
+    if canonical:
+        enc.pose_shift.copy_(shift)
+        enc.pose_scale.copy_(scale)
+        nn.init.zeros_(enc.pose.weight)
+        nn.init.zeros_(enc.pose.bias)
     if bf16:
         enc, dec = enc.to(memory_format=torch.channels_last), dec.to(memory_format=torch.channels_last)
     params = list(enc.parameters()) + list(dec.parameters()) + list(readout.parameters())
@@ -295,6 +354,13 @@ def train_vae(x, masks, y, poses, epochs, batch, log, bf16=True, layers=0):
             mask = F.binary_cross_entropy(coverage.clamp(1e-6, 1 - 1e-6), object_pixels,
                                           reduction="none").sum(dim=(1, 2, 3)).mean()
             loss = rec + BETA * kl + CATEGORY_WEIGHT * category + POSE_WEIGHT * pose + MASK_WEIGHT * mask
+            if crisp > 0:
+                # Each layer's opacity pushed towards 0 or 1, so that a pixel shows one layer's colour
+                # instead of a blend, which could imitate another part's colour. Ramped in over the
+                # first half of the run, so the layers take their shapes before they harden.
+                loss = loss + crisp * min(1.0, 2 * frac) * (dec.opacity * (1 - dec.opacity)).sum(dim=(1, 2, 3)).mean()
+            if canonical:
+                loss = loss + POSE_WEIGHT * (((enc.pose_estimate - poses[idx]) / scale) ** 2).sum(dim=1).mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -305,6 +371,8 @@ def train_vae(x, masks, y, poses, epochs, batch, log, bf16=True, layers=0):
         log(f"vae epoch {epoch}: reconstruction {t[0]:.1f} nats, KL {t[1]:.1f} nats, category read-out {t[2]:.3f} nats, "
             f"pose {t[3]:.3f}, mask {t[4]:.1f} nats, {time.time() - start:.0f} s")
     dec.fold_pose()
+    if canonical:
+        enc.fold_pose()
     # Back to the default layout for evaluation and a plain ONNX export.
     return enc.to(memory_format=torch.contiguous_format).eval(), dec.to(memory_format=torch.contiguous_format).eval()
 
@@ -448,9 +516,15 @@ def main():
     p.add_argument("--classifier-epochs", type=int, default=6)
     p.add_argument("--layers", type=int, default=0,
                    help="0: the canvas in per-pixel colour and one coverage (shipped); N >= 1: N flat-coloured layers (an experiment)")
+    p.add_argument("--crisp", type=float, default=0.0,
+                   help="with --layers: weight of a term pushing each layer's opacity towards 0 or 1 (an experiment)")
+    p.add_argument("--canonical-encoder", action="store_true",
+                   help="the encoder also reads the object from a crop at its estimated pose (an experiment)")
     args = p.parse_args()
     if args.layers < 0:
         p.error(f"--layers must be >= 0, got {args.layers}")
+    if args.crisp < 0 or (args.crisp > 0 and args.layers == 0):
+        p.error(f"--crisp must be >= 0 and needs --layers, got {args.crisp} with --layers {args.layers}")
     torch.set_num_threads(2)
     torch.manual_seed(0)
     t0 = time.time()
@@ -468,7 +542,7 @@ def main():
     # Batches of 32: on 2 cores they train more images per second than 16 and still make ~600
     # updates an epoch. In bfloat16, 16 made 1.6 times the updates in 4 minutes and kept no more.
     enc, dec = train_vae(x, masks, y, poses, args.vae_epochs, VAE_BATCH, log, bf16=precision == "bfloat16",
-                         layers=args.layers)
+                         layers=args.layers, crisp=args.crisp, canonical=args.canonical_encoder)
 
     repo = args.repository
     spec = {"dataset": "shapes-parts", "renderer_version": 1, "seed": args.train_seed, "count": len(x)}
