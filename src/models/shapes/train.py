@@ -81,7 +81,33 @@ def load_shards(folder):
             torch.tensor(poses, dtype=torch.float32))
 
 
-class Encoder(nn.Module):
+class PoseHead:
+    """A linear pose head (self.pose) trained in standardised units (the buffers pose_scale and
+    pose_shift), which fold_pose moves into the head, so the exported graph has no trace of them."""
+
+    def read_pose(self, h):
+        """Centre x, y (pixels), log scale (pixels per object unit), rotation (degrees)."""
+        return self.pose(h).float() * self.pose_scale + self.pose_shift
+
+    def fold_pose(self):
+        with torch.no_grad():
+            self.pose.weight.mul_(self.pose_scale.view(-1, 1))
+            self.pose.bias.mul_(self.pose_scale).add_(self.pose_shift)
+            self.pose_scale.fill_(1)
+            self.pose_shift.fill_(0)
+
+
+def pose_frame(pose, size):
+    """The object's centre in the picture and half the canvas's width ([-1, 1] units), its rotation
+    (radians), and the centres of a size-pixel grid's cells in [-1, 1]."""
+    cx, cy = pose[:, 0:1] / 32 - 1, pose[:, 1:2] / 32 - 1
+    half = CANVAS_EXTENT * torch.exp(pose[:, 2:3]) / 32
+    angle = pose[:, 3:4] * (math.pi / 180)
+    lin = (torch.arange(size, dtype=torch.float32) + 0.5) * (2 / size) - 1
+    return cx, cy, half, angle, lin
+
+
+class Encoder(PoseHead, nn.Module):
     """image -> posterior mean and log-variance.
 
     With canonical = True (an experiment) it also reads the object's pose from the picture, cuts
@@ -109,28 +135,14 @@ class Encoder(nn.Module):
                 nn.Conv2d(c2, c3, 4, 2, 1), nn.LeakyReLU(0.2),
                 nn.Conv2d(c3, c3, 4, 2, 1), nn.LeakyReLU(0.2),
                 nn.Flatten(), nn.Linear(c3 * 16, 2 * LATENT))
-            # As the decoder's pose head: standardised units in training, folded in for export.
             self.register_buffer("pose_scale", torch.ones(4), persistent=False)
             self.register_buffer("pose_shift", torch.zeros(4), persistent=False)
-
-    def read_pose(self, h):
-        return self.pose(h).float() * self.pose_scale + self.pose_shift
-
-    def fold_pose(self):
-        with torch.no_grad():
-            self.pose.weight.mul_(self.pose_scale.view(-1, 1))
-            self.pose.bias.mul_(self.pose_scale).add_(self.pose_shift)
-            self.pose_scale.fill_(1)
-            self.pose_shift.fill_(0)
 
     @staticmethod
     def crop_grid(pose, size):
         """For each pixel of a size x size canonical canvas, where it falls in the picture ([-1, 1]):
         the inverse of Decoder.canvas_grid."""
-        cx, cy = pose[:, 0:1] / 32 - 1, pose[:, 1:2] / 32 - 1
-        half = CANVAS_EXTENT * torch.exp(pose[:, 2:3]) / 32
-        angle = pose[:, 3:4] * (math.pi / 180)
-        lin = (torch.arange(size, dtype=torch.float32) + 0.5) * (2 / size) - 1
+        cx, cy, half, angle, lin = pose_frame(pose, size)
         v, u = torch.meshgrid(lin, lin, indexing="ij")
         u, v = u.reshape(1, -1), v.reshape(1, -1)
         cos, sin = torch.cos(angle), torch.sin(angle)
@@ -149,7 +161,7 @@ class Encoder(nn.Module):
         return h[:, :LATENT], h[:, LATENT:]
 
 
-class Decoder(nn.Module):
+class Decoder(PoseHead, nn.Module):
     """z -> image in [-1, 1] and the feature maps at strides 8, 8, 4 and 2.
 
     Object-centred (a spatial transformer): convolutions draw the object upright, centred and at
@@ -193,25 +205,10 @@ class Decoder(nn.Module):
         self.register_buffer("pose_scale", torch.ones(4), persistent=False)
         self.register_buffer("pose_shift", torch.zeros(4), persistent=False)
 
-    def read_pose(self, z):
-        """Centre x, y (pixels), log scale (pixels per object unit), rotation (degrees)."""
-        return self.pose(z).float() * self.pose_scale + self.pose_shift
-
-    def fold_pose(self):
-        """Moves the standardisation into the pose head, so the exported graph has no trace of it."""
-        with torch.no_grad():
-            self.pose.weight.mul_(self.pose_scale.view(-1, 1))
-            self.pose.bias.mul_(self.pose_scale).add_(self.pose_shift)
-            self.pose_scale.fill_(1)
-            self.pose_shift.fill_(0)
-
     @staticmethod
     def canvas_grid(pose, size):
         """For each pixel of a size x size map of the picture, where it falls on the canvas ([-1, 1])."""
-        cx, cy = pose[:, 0:1] / 32 - 1, pose[:, 1:2] / 32 - 1
-        half = CANVAS_EXTENT * torch.exp(pose[:, 2:3]) / 32
-        angle = pose[:, 3:4] * (math.pi / 180)
-        lin = (torch.arange(size, dtype=torch.float32) + 0.5) * (2 / size) - 1
+        cx, cy, half, angle, lin = pose_frame(pose, size)
         py, px = torch.meshgrid(lin, lin, indexing="ij")
         dx, dy = px.reshape(1, -1) - cx, py.reshape(1, -1) - cy
         cos, sin = torch.cos(angle), torch.sin(angle)
