@@ -89,6 +89,13 @@ class PoseHead:
         """Centre x, y (pixels), log scale (pixels per object unit), rotation (degrees)."""
         return self.pose(h).float() * self.pose_scale + self.pose_shift
 
+    def start_pose(self, shift, scale):
+        """The head starts at the mean pose (shift) and learns in units of each factor's spread."""
+        self.pose_shift.copy_(shift)
+        self.pose_scale.copy_(scale)
+        nn.init.zeros_(self.pose.weight)
+        nn.init.zeros_(self.pose.bias)
+
     def fold_pose(self):
         with torch.no_grad():
             self.pose.weight.mul_(self.pose_scale.view(-1, 1))
@@ -307,17 +314,10 @@ def train_vae(x, masks, y, poses, epochs, batch, log, bf16=True, layers=0, crisp
     limited by. Without native bfloat16 the CPU emulates it, slower than float32: see --precision."""
     enc, dec = Encoder(canonical), Decoder(layers)
     readout = nn.Linear(LATENT, len(CATEGORIES))  # training aid only, not exported
-    # The pose head starts at the mean pose and learns in units of each factor's spread.
     shift, scale = poses.mean(0), poses.std(0)
-    dec.pose_shift.copy_(shift)
-    dec.pose_scale.copy_(scale)
-    nn.init.zeros_(dec.pose.weight)
-    nn.init.zeros_(dec.pose.bias)
+    dec.start_pose(shift, scale)
     if canonical:
-        enc.pose_shift.copy_(shift)
-        enc.pose_scale.copy_(scale)
-        nn.init.zeros_(enc.pose.weight)
-        nn.init.zeros_(enc.pose.bias)
+        enc.start_pose(shift, scale)
     if bf16:
         enc, dec = enc.to(memory_format=torch.channels_last), dec.to(memory_format=torch.channels_last)
     params = list(enc.parameters()) + list(dec.parameters()) + list(readout.parameters())
