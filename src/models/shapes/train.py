@@ -117,7 +117,7 @@ def pose_frame(pose, size):
 class Encoder(PoseHead, nn.Module):
     """image -> posterior mean and log-variance.
 
-    With canonical = True (an experiment) it also reads the object's pose from the picture, cuts
+    With canonical = True (the reference model's encoder since 2026-12) it also reads the object's pose from the picture, cuts
     the object out upright, centred and at one size (the decoder's canonical canvas, sampled from
     the picture), and adds what a second CNN reads from that crop: small parts such as windows and
     fruit sit at the same place of the crop whatever the object's pose, where a plain CNN has to
@@ -188,8 +188,8 @@ class Decoder(PoseHead, nn.Module):
     paint two colours, so the differently coloured parts of an object fall into different layers,
     and which layer shows at a pixel tells which part is there. Nothing names the parts to the
     model. The 32x32 feature map then carries each layer's visibility before the coverage.
-    Measured with 4 layers (shapes-parts objects have at most four parts, each of one colour) in
-    docs/labelling-experiments.md; not shipped yet.
+    The reference model has 4 layers (shapes-parts objects have at most four parts, each of one
+    colour) since 2026-12; measured in docs/labelling-experiments.md.
     """
 
     def __init__(self, layers=0):
@@ -512,11 +512,11 @@ def main():
                    help="training arithmetic of the classifier and the VAE; auto: bfloat16 where the CPU has it natively, else float32")
     p.add_argument("--classifier-epochs", type=int, default=6)
     p.add_argument("--layers", type=int, default=0,
-                   help="0: the canvas in per-pixel colour and one coverage (shipped); N >= 1: N flat-coloured layers (an experiment)")
+                   help="0: the canvas in per-pixel colour and one coverage (the reference model before 2026-12); N >= 1: N flat-coloured layers (the reference model: 4)")
     p.add_argument("--crisp", type=float, default=0.0,
-                   help="with --layers: weight of a term pushing each layer's opacity towards 0 or 1 (an experiment)")
-    p.add_argument("--canonical-encoder", action="store_true",
-                   help="the encoder also reads the object from a crop at its estimated pose (an experiment)")
+                   help="with --layers: weight of a term pushing each layer's opacity towards 0 or 1 (the reference model: 20)")
+    p.add_argument("--canonical-encoder", action=argparse.BooleanOptionalAction, default=False,
+                   help="the encoder also reads the object from a crop at its estimated pose (the reference model does)")
     args = p.parse_args()
     if args.layers < 0:
         p.error(f"--layers must be >= 0, got {args.layers}")
@@ -624,6 +624,7 @@ def main():
         json.dump({"training_data": spec, "training_data_hash": data_hash, "heldout_seed": args.heldout_seed,
                    "heldout_count": len(hx), "vae_epochs": args.vae_epochs, "vae_batch": VAE_BATCH,
                    "vae_precision": "bfloat16 autocast" if precision == "bfloat16" else "float32",
+                   "decoder_layers": args.layers, "crisp": args.crisp, "canonical_encoder": args.canonical_encoder,
                    "metrics": metrics, "seconds": time.time() - t0}, f, indent=2)
     log("done")
 

@@ -118,7 +118,8 @@ class GeneratorGrpcServiceTest {
         assertThat(r.getImagesList()).isEmpty();
         assertThat(r.getFeaturesMap()).containsOnlyKeys("feat_8", "feat_32");
         assertThat(r.getFeaturesOrThrow("feat_8").getShapeList()).containsExactly(2L, 96L, 8L, 8L);
-        assertThat(r.getFeaturesOrThrow("feat_32").getShapeList()).containsExactly(2L, 25L, 32L, 32L);
+        // The canvas's 24 channels, then the visibility of each of its 4 layers and its coverage.
+        assertThat(r.getFeaturesOrThrow("feat_32").getShapeList()).containsExactly(2L, 29L, 32L, 32L);
     }
 
     @Test
