@@ -36,6 +36,7 @@ public final class ModelRepository {
     private final Path root;
     private volatile Map<String, ModelEntry> models;
     private volatile long lastImplicitScan = System.nanoTime() - 2_000_000_000L;
+    private final Object implicitScan = new Object();
     private final java.util.concurrent.atomic.AtomicLong lastScan =
             new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
     /** How old the scan may be when "the latest version" is asked for. */
@@ -162,13 +163,22 @@ public final class ModelRepository {
         try {
             return resolveKnown(name, version, field);
         } catch (NotFoundException e) {
-            // At most one implicit scan a second, so a stream of bad names cannot keep the disk busy.
-            long missed = System.nanoTime();
-            if (missed - lastImplicitScan < 1_000_000_000L) {
-                throw e;
+            synchronized (implicitScan) {
+                // Callers that missed together (a labeller service labels two batches at once) wait
+                // for one scan and look again, rather than each but the first failing its job.
+                try {
+                    return resolveKnown(name, version, field);
+                } catch (NotFoundException again) {
+                    // At most one implicit scan a second, so a stream of bad names cannot keep the
+                    // disk busy.
+                    long missed = System.nanoTime();
+                    if (missed - lastImplicitScan < 1_000_000_000L) {
+                        throw again;
+                    }
+                    lastImplicitScan = missed;
+                    rescan();
+                }
             }
-            lastImplicitScan = missed;
-            rescan();
             return resolveKnown(name, version, field);
         }
     }

@@ -98,6 +98,29 @@ class ModelRepositoryTest {
     }
 
     @Test
+    void shouldFindAModelAddedAfterOpeningForEveryCallerWhenSeveralMissItAtOnce() throws Exception {
+        for (int i = 0; i < 40; i++) {
+            model("toy-" + i, ModelConfigParserTest.VALID.replace("toy-generator", "toy-" + i), MANIFEST, "1");
+        }
+        ModelRepository repo = ModelRepository.open(root);
+        model("later", ModelConfigParserTest.VALID.replace("toy-generator", "later"), MANIFEST, "1");
+        int callers = 8;
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(callers);
+        java.util.List<java.util.concurrent.Future<Long>> versions = new java.util.ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(callers)) {
+            for (int i = 0; i < callers; i++) {
+                versions.add(pool.submit(() -> {
+                    start.await();
+                    return repo.resolve("later", "1", "job.labeller").version();
+                }));
+            }
+            for (var v : versions) {
+                assertThat(v.get()).isEqualTo(1L);
+            }
+        }
+    }
+
+    @Test
     void shouldServeAVersionAddedElsewhereAsTheLatestOnceTheScanIsFiveSecondsOld() throws Exception {
         model("toy-generator", ModelConfigParserTest.VALID, MANIFEST, "1");
         ModelRepository repo = ModelRepository.open(root);
