@@ -117,11 +117,11 @@ def pose_frame(pose, size):
 class Encoder(PoseHead, nn.Module):
     """image -> posterior mean and log-variance.
 
-    With canonical = True (the reference model's encoder since 2026-12) it also reads the object's pose from the picture, cuts
-    the object out upright, centred and at one size (the decoder's canonical canvas, sampled from
-    the picture), and adds what a second CNN reads from that crop: small parts such as windows and
-    fruit sit at the same place of the crop whatever the object's pose, where a plain CNN has to
-    find them anywhere in the picture at any angle.
+    With canonical = True (the reference model's encoder since 2026-12) it also reads the
+    object's pose from the picture, cuts the object out upright, centred and at one size (the
+    decoder's canonical canvas, sampled from the picture), and adds what a second CNN reads from
+    that crop: small parts such as windows and fruit sit at the same place of the crop whatever the
+    object's pose, where a plain CNN has to find them anywhere in the picture at any angle.
     """
 
     def __init__(self, canonical=False):

@@ -67,7 +67,7 @@ final class LabellerEvalCommand implements Callable<Integer> {
     @Option(
             names = "--hidden",
             split = ",",
-            defaultValue = "128,32",
+            defaultValue = "32,16",
             description = "Hidden layer widths of each member (default ${DEFAULT-VALUE}, the training default).")
     List<Integer> hidden;
 

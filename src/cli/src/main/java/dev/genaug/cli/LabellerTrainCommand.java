@@ -85,8 +85,8 @@ final class LabellerTrainCommand implements Callable<Integer> {
     @Option(
             names = "--hidden",
             split = ",",
-            description = "Hidden layer widths of each member, e.g. 64,16 (default: DatasetGAN's 128,32, or 256,128"
-                    + " above 32 classes).")
+            description = "Hidden layer widths of each member, e.g. 128,32 as in DatasetGAN (default: 32,16, or"
+                    + " 256,128 from 32 classes on).")
     List<Integer> hidden = List.of();
 
     @Option(names = "--max-epochs", defaultValue = "100", description = "Epoch cap (default ${DEFAULT-VALUE}).")

@@ -145,13 +145,14 @@ class FusedLabellerTest {
         for (int i = 0; i < 2; i++) {
             System.arraycopy(ShapesParts.render(1, i).mask(), 0, masks, i * 4096, 4096);
         }
-        // Seven members: the export builds them in two groups (five and two); [64, 16] units, the
-        // smaller members `labeller train --hidden 64,16` registers.
+        // Seven members: the export builds them in two groups (five and two); DatasetGAN's [128, 32]
+        // units, which `labeller train --hidden 128,32` registers (the shipped labeller has the
+        // default [32, 16]).
         Ensemble ensemble = LabellerTrainer.train(
                 FeatureSource.generate(onnx, generator, inputs, z, 2),
                 masks,
                 ShapesParts.CLASSES.size(),
-                new LabellerTrainer.Settings(7, new int[] {64, 16}, 1, 5, 3, 64, 1e-3f, 2),
+                new LabellerTrainer.Settings(7, new int[] {128, 32}, 1, 5, 3, 64, 1e-3f, 2),
                 (m, e, l) -> {},
                 () -> false);
         byte[] model = LabellerOnnx.export(ensemble, inputs, 64, 64, "test");

@@ -90,8 +90,12 @@ class LabelledJobTest {
         }
         assertThat(labelling.jobQuantiles(labeller, generator, 0.3f)).isSameAs(q);
         assertThat(labelling.measuredTruncations()).isEqualTo(1);
-        float registered = labeller.manifest().getUncertaintyQuantiles(90);
-        assertThat(Math.abs(q[90] - registered)).isGreaterThan(0.05f * registered);
+        // Measured on psi 0.3 samples, not copied from the registered (psi 1) ones: they differ.
+        float largest = 0f;
+        for (int i = 0; i < q.length; i++) {
+            largest = Math.max(largest, Math.abs(q[i] - labeller.manifest().getUncertaintyQuantiles(i)));
+        }
+        assertThat(largest).isGreaterThan(0.01f);
     }
 
     @Test
