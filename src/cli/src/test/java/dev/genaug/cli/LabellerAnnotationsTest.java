@@ -376,8 +376,11 @@ class LabellerAnnotationsTest {
         for (int i = 0; i < 3; i++) {
             annotateSample(i);
         }
-        // Two members, so that pictures differ in uncertainty.
-        assertThat(train("--ensemble", "2")).isZero();
+        // Two members, so that pictures differ in uncertainty; DatasetGAN's wider members and tau 0.5,
+        // with which one of the three training pictures lies above the 0.1 quantile of prior samples
+        // (with the default members all three lie below it).
+        assertThat(train("--ensemble", "2", "--hidden", "128,32", "--prior-correction", "0.5"))
+                .isZero();
         ModelRepository models = ModelRepository.open(repository);
         LabelResponse labelled;
         try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(2, false, false))) {
