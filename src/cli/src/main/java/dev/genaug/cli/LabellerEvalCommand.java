@@ -67,9 +67,9 @@ final class LabellerEvalCommand implements Callable<Integer> {
     @Option(
             names = "--hidden",
             split = ",",
-            defaultValue = "32,16",
-            description = "Hidden layer widths of each member (default ${DEFAULT-VALUE}, the training default).")
-    List<Integer> hidden;
+            description = "Hidden layer widths of each member (default: the training default, 32,16 for these"
+                    + " 11 classes).")
+    List<Integer> hidden = List.of();
 
     @Option(names = "--max-epochs", defaultValue = "100", description = "Epoch cap (default ${DEFAULT-VALUE}).")
     int maxEpochs;
@@ -229,6 +229,11 @@ final class LabellerEvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         check();
+        if (hidden.isEmpty()) { // the widths a training that names none gets
+            hidden = java.util.Arrays.stream(Labelling.defaultHidden(ShapesParts.CLASSES.size()))
+                    .boxed()
+                    .toList();
+        }
         ModelRepository repository = ModelRepository.open(LocalStack.models(null));
         ResolvedModel generator = repository.resolve("shapes-generator", "", "generator");
         ResolvedModel encoder = ModelChecks.requireEncoderOf(repository, generator, "encoder", "");

@@ -61,11 +61,13 @@ public final class Labelling {
 
     public static final int MAX_HIDDEN = 4096;
     /**
-     * Hidden widths when a request names none and has fewer than 32 classes: narrower than
-     * DatasetGAN's [128, 32], for a quarter of its labelling cost at about half a point of mIoU
-     * (docs/labelling.md).
+     * Hidden widths of a training that names none: below 32 classes [32, 16], narrower than
+     * DatasetGAN's [128, 32] for a quarter of its labelling cost at about the same mIoU
+     * (docs/labelling.md); from 32 classes on [256, 128].
      */
-    public static final int[] DEFAULT_HIDDEN = {32, 16};
+    public static int[] defaultHidden(int classes) {
+        return classes < 32 ? new int[] {32, 16} : new int[] {256, 128};
+    }
     /** TrainRequest.class_prior_correction when unset (docs/labelling.md has the measurements). */
     public static final double DEFAULT_CLASS_PRIOR_CORRECTION = 0.25;
     /** Largest accepted class_prior_correction. */
@@ -338,7 +340,7 @@ public final class Labelling {
                 ? request.getHiddenSizesList().stream()
                         .mapToInt(Integer::intValue)
                         .toArray()
-                : classes < 32 ? DEFAULT_HIDDEN.clone() : new int[] {256, 128};
+                : defaultHidden(classes);
         LabellerTrainer.Settings ts = new LabellerTrainer.Settings(
                 request.getEnsembleSize() > 0 ? request.getEnsembleSize() : 10,
                 hidden,

@@ -10,6 +10,11 @@ import dev.genaug.domain.error.NotFoundException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -105,9 +110,9 @@ class ModelRepositoryTest {
         ModelRepository repo = ModelRepository.open(root);
         model("later", ModelConfigParserTest.VALID.replace("toy-generator", "later"), MANIFEST, "1");
         int callers = 8;
-        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(callers);
-        java.util.List<java.util.concurrent.Future<Long>> versions = new java.util.ArrayList<>();
-        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(callers)) {
+        CyclicBarrier start = new CyclicBarrier(callers);
+        List<Future<Long>> versions = new ArrayList<>();
+        try (var pool = Executors.newFixedThreadPool(callers)) {
             for (int i = 0; i < callers; i++) {
                 versions.add(pool.submit(() -> {
                     start.await();
