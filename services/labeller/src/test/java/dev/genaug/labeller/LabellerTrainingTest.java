@@ -143,8 +143,7 @@ class LabellerTrainingTest {
         LabelRequest.Builder byFeatures = LabelRequest.newBuilder().setLabeller(registered);
         try (OnnxBackend onnx = new OnnxBackend(new OnnxBackend.Settings(1, false, false))) {
             ResolvedModel generator = ModelRepository.open(repository).resolve("shapes-generator", "", "generator");
-            FeatureSource.generate(
-                            onnx, generator, FeatureSource.inputs(generator.manifest()), z, 2, Labelling.LABEL_CHUNK)
+            FeatureSource.generate(onnx, generator, FeatureSource.inputs(generator.manifest()), z, 2)
                     .tensors()
                     .forEach((name, t) -> byFeatures.putFeatures(name, Tensors.fp32(t.data(), t.shape())));
         }

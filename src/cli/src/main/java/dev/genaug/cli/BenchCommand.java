@@ -10,6 +10,7 @@ import dev.genaug.api.common.v1.ModelRef;
 import dev.genaug.api.generator.v1.GenerateRequest;
 import dev.genaug.api.generator.v1.GeneratorServiceGrpc;
 import dev.genaug.api.generator.v1.ImageEncoding;
+import dev.genaug.domain.inference.AlignedRuns;
 import dev.genaug.domain.inference.DynamicBatcher;
 import dev.genaug.domain.inference.FloatTensor;
 import dev.genaug.domain.repository.ModelRepository;
@@ -326,7 +327,9 @@ final class BenchCommand {
                     calls.get("raw_ort_one_run").put(b, () -> BenchCommand.rawRun(session, z, image, input));
                     List<OnnxTensor> parts = new ArrayList<>();
                     int from = 0;
-                    for (int rows : DynamicBatcher.partSizes(b, Math.min(threads, b))) {
+                    // As the service splits it: whole groups of rows per part.
+                    int split = Math.max(1, Math.min(threads, b / AlignedRuns.ROWS));
+                    for (int rows : DynamicBatcher.partSizes(b, split)) {
                         parts.add(input(Arrays.copyOfRange(latents, from * d, (from + rows) * d), rows, d));
                         from += rows;
                     }

@@ -11,6 +11,7 @@ import dev.genaug.api.model.v1.FeatureOutput;
 import dev.genaug.api.model.v1.ModelManifest;
 import dev.genaug.api.model.v1.ModelRole;
 import dev.genaug.domain.error.InvalidArgumentException;
+import dev.genaug.domain.inference.AlignedRuns;
 import dev.genaug.domain.inference.FloatTensor;
 import dev.genaug.domain.inference.InferenceBackend;
 import dev.genaug.domain.repository.ModelChecks;
@@ -155,8 +156,16 @@ public final class Generation {
                     rows + " latents for a range of " + batch.getRange().getCount());
         }
         String imageName = model.manifest().getTensorsOrDefault("image", "image");
-        FloatTensor images =
-                infer(model, latents, rows, dimension, List.of(imageName)).get(imageName);
+        // Padded runs: a sample's image is that of its latent, whatever the job's batch size.
+        FloatTensor images = AlignedRuns.infer(
+                        backend,
+                        model,
+                        model.manifest().getTensorsOrDefault("latent", "z"),
+                        latents,
+                        rows,
+                        dimension,
+                        List.of(imageName))
+                .get(imageName);
         GeneratedBatch.Builder out = GeneratedBatch.newBuilder()
                 .setJobId(batch.getJobId())
                 .setRange(batch.getRange())

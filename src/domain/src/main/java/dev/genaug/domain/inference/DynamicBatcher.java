@@ -5,6 +5,7 @@ import dev.genaug.domain.error.UnavailableException;
 import dev.genaug.domain.repository.ResolvedModel;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +34,10 @@ import java.util.function.ObjIntConsumer;
  * many parts at once, one on its own thread and the rest on helper threads: on a CPU, several
  * single-threaded runs of a graph of many small operators beat one multi-threaded run, which pays
  * for waking its threads at every parallel section. Rows keep their order, and each row's result
- * does not depend on the part it ran in (row-independent models, as every generator is).
+ * does not depend on the part it ran in (row-independent models, as every generator is). Parts hold
+ * whole groups of {@link AlignedRuns#ROWS} rows (a batch of fewer than two groups runs whole), and
+ * in a batch of several requests those of whole groups come first, so that a padded request's rows
+ * never fall in the ragged tail of a run, where element-wise kernels round otherwise.
  */
 public final class DynamicBatcher implements InferenceBackend {
 
@@ -233,6 +237,9 @@ public final class DynamicBatcher implements InferenceBackend {
                 batch.getFirst().result.complete(outputs);
                 return;
             }
+            // Requests of whole groups of rows first (the padded runs of jobs, AlignedRuns): they
+            // then start on group boundaries, and only the others can fall in the run's tail.
+            batch.sort(Comparator.comparing(p -> p.rows % AlignedRuns.ROWS != 0));
             Map<String, FloatTensor> joined = new LinkedHashMap<>();
             for (String name : batch.getFirst().inputs.keySet()) {
                 joined.put(
@@ -267,7 +274,7 @@ public final class DynamicBatcher implements InferenceBackend {
         // instances have work of their own.
         LinkedBlockingDeque<Pending> queue = queues.get(key);
         if (settings.split() && !free.hasQueuedThreads() && (queue == null || queue.isEmpty())) {
-            while (parts < Math.min(rows, settings.instances()) && free.tryAcquire()) {
+            while (parts < Math.min(rows / AlignedRuns.ROWS, settings.instances()) && free.tryAcquire()) {
                 parts++;
             }
         }
@@ -325,12 +332,22 @@ public final class DynamicBatcher implements InferenceBackend {
         return joined;
     }
 
-    /** Rows of each of {@code parts} contiguous parts of {@code rows}, the larger ones first. */
+    /**
+     * Rows of each of {@code parts} contiguous parts of {@code rows} (one part, or at least {@code
+     * parts} x {@link AlignedRuns#ROWS} rows): whole groups of {@link AlignedRuns#ROWS} rows, as evenly
+     * as they go with the larger parts first, and the rows beyond the last whole group in the last
+     * part. A padded request's rows then lie in whole packets of whichever part they run in.
+     */
     public static int[] partSizes(int rows, int parts) {
+        int groups = rows / AlignedRuns.ROWS;
+        if (parts < 1 || (parts > 1 && groups < parts)) {
+            throw new IllegalArgumentException(rows + " rows do not make " + parts + " parts of whole groups");
+        }
         int[] sizes = new int[parts];
         for (int i = 0; i < parts; i++) {
-            sizes[i] = rows / parts + (i < rows % parts ? 1 : 0);
+            sizes[i] = (groups / parts + (i < groups % parts ? 1 : 0)) * AlignedRuns.ROWS;
         }
+        sizes[parts - 1] += rows % AlignedRuns.ROWS;
         return sizes;
     }
 

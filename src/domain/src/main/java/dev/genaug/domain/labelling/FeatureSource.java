@@ -2,6 +2,7 @@ package dev.genaug.domain.labelling;
 
 import dev.genaug.api.model.v1.FeatureOutput;
 import dev.genaug.api.model.v1.ModelManifest;
+import dev.genaug.domain.inference.AlignedRuns;
 import dev.genaug.domain.inference.FloatTensor;
 import dev.genaug.domain.inference.InferenceBackend;
 import dev.genaug.domain.repository.ResolvedModel;
@@ -13,7 +14,7 @@ import java.util.Map;
 
 /** Runs a generator for the outputs a labeller reads: its image (stride 1) and its feature maps. */
 public final class FeatureSource {
-    /** Latents per generator call. */
+    /** Latents per generator run (padded to whole packets: {@link AlignedRuns}). */
     private static final int CHUNK = 64;
 
     private FeatureSource() {}
@@ -56,13 +57,8 @@ public final class FeatureSource {
         Map<String, List<FloatTensor>> parts = new HashMap<>();
         for (int start = 0; start < rows; start += chunk) {
             int n = Math.min(chunk, rows - start);
-            Map<String, FloatTensor> out = backend.infer(
-                    generator,
-                    Map.of(
-                            z,
-                            new FloatTensor(
-                                    new long[] {n, d}, Arrays.copyOfRange(latents, start * d, (start + n) * d))),
-                    names);
+            Map<String, FloatTensor> out = AlignedRuns.infer(
+                    backend, generator, z, Arrays.copyOfRange(latents, start * d, (start + n) * d), n, d, names);
             for (String name : names) {
                 parts.computeIfAbsent(name, k -> new ArrayList<>()).add(out.get(name));
             }

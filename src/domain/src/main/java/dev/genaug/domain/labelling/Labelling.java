@@ -43,12 +43,13 @@ import java.util.function.BooleanSupplier;
 /** DatasetGAN-style labelling: training a labeller from annotations, and applying it. */
 public final class Labelling {
     /**
-     * Pictures per run of the generator and the labeller when labelling samples: one. A picture's
-     * result then never depends on its neighbours in a run (ONNX Runtime's vectorised reductions
-     * can round differently at other offsets of a batch), so labelled datasets are byte-identical
-     * for any batching; memory stays bounded too (the labeller's intermediates are members x hidden
-     * channels at full resolution, 21 MB per picture for the default ensemble), and a picture is
-     * 4096 pixel rows, enough for efficient GEMMs.
+     * Pictures per run of the labeller when labelling samples: one. A picture's result then never
+     * depends on its neighbours in a run (ONNX Runtime's vectorised reductions can round differently
+     * at other offsets of a batch), so labelled datasets are byte-identical for any batching; memory
+     * stays bounded too (the labeller's intermediates are members x hidden channels at full
+     * resolution, 21 MB per picture for DatasetGAN's ensemble), and a picture is 4096 pixel rows,
+     * enough for efficient GEMMs. The generator runs the samples in padded runs of up to 64
+     * ({@link FeatureSource}, {@link dev.genaug.domain.inference.AlignedRuns}), as unlabelled jobs do.
      */
     public static final int LABEL_CHUNK = 1;
 
@@ -538,7 +539,7 @@ public final class Labelling {
         if (inputs.stream().noneMatch(in -> in.name().equals(image.name()))) {
             inputs.add(image);
         }
-        FeatureMaps maps = FeatureSource.generate(backend, t.generator(), inputs, latents, rows, LABEL_CHUNK);
+        FeatureMaps maps = FeatureSource.generate(backend, t.generator(), inputs, latents, rows);
         return new Labelled(maps, infer(t.labeller(), maps));
     }
 

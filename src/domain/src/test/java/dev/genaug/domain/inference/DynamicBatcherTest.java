@@ -259,14 +259,62 @@ class DynamicBatcherTest {
         try (var batcher = new DynamicBatcher(
                 meeting, new DynamicBatcher.Settings(64, Duration.ZERO, 10, 2, true), (model, n) -> sizes.add(n))) {
             FloatTensor y =
-                    batcher.infer(m, Map.of("x", rows(100, 9)), List.of("y")).get("y");
-            assertThat(y.shape()).containsExactly(9, 2);
-            for (int i = 0; i < 9; i++) {
+                    batcher.infer(m, Map.of("x", rows(100, 21)), List.of("y")).get("y");
+            assertThat(y.shape()).containsExactly(21, 2);
+            for (int i = 0; i < 21; i++) {
                 assertThat(y.data()[2 * i]).isEqualTo(2f * (100 + i));
                 assertThat(y.data()[2 * i + 1]).isEqualTo(-2f * (100 + i));
             }
         }
-        assertThat(sizes).containsExactlyInAnyOrder(5, 4);
+        // Whole groups of 8 rows per part, the 5 rows beyond them with the last.
+        assertThat(sizes).containsExactlyInAnyOrder(8, 13);
+    }
+
+    @Test
+    void shouldSplitIntoWholeGroupsOfRowsWhenABatchRunsAsParts() {
+        assertThat(DynamicBatcher.partSizes(128, 2)).containsExactly(64, 64);
+        assertThat(DynamicBatcher.partSizes(80, 2)).containsExactly(40, 40);
+        assertThat(DynamicBatcher.partSizes(24, 2)).containsExactly(16, 8);
+        assertThat(DynamicBatcher.partSizes(40, 3)).containsExactly(16, 16, 8);
+        assertThat(DynamicBatcher.partSizes(21, 2)).containsExactly(8, 13);
+        assertThat(DynamicBatcher.partSizes(5, 1)).containsExactly(5);
+        assertThatThrownBy(() -> DynamicBatcher.partSizes(15, 2)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void shouldPutRequestsOfWholeGroupsFirstWhenABatchJoinsSeveral() throws Exception {
+        // The first value of each run's input, and the gate holding the first run while two more
+        // requests queue: 3 rows (an interactive call), then 8 (a padded job batch).
+        List<Float> firsts = new CopyOnWriteArrayList<>();
+        CountDownLatch gate = new CountDownLatch(1);
+        InferenceBackend recording = backend("recording", in -> {
+            try {
+                gate.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            firsts.add(in.get("x").data()[0]);
+            return Map.of("y", in.get("x"));
+        });
+        ResolvedModel m = model();
+        try (var batcher = new DynamicBatcher(
+                        recording, new DynamicBatcher.Settings(16, Duration.ofMillis(300), 10, 1), (model, n) -> {});
+                ExecutorService pool = Executors.newFixedThreadPool(3)) {
+            Future<?> full = pool.submit(() -> batcher.infer(m, Map.of("x", rows(0, 16)), List.of("y")));
+            Thread.sleep(100);
+            Future<Map<String, FloatTensor>> three =
+                    pool.submit(() -> batcher.infer(m, Map.of("x", rows(100, 3)), List.of("y")));
+            Thread.sleep(100);
+            Future<Map<String, FloatTensor>> eight =
+                    pool.submit(() -> batcher.infer(m, Map.of("x", rows(200, 8)), List.of("y")));
+            Thread.sleep(100);
+            gate.countDown();
+            full.get();
+            assertThat(three.get().get("y")).isEqualTo(rows(100, 3));
+            assertThat(eight.get().get("y")).isEqualTo(rows(200, 8));
+        }
+        // Two runs: the 16 rows, then both queued requests in one, the 8 rows first.
+        assertThat(firsts).containsExactly(0f, 200f);
     }
 
     @Test
