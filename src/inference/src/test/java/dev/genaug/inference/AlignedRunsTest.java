@@ -10,6 +10,7 @@ import dev.genaug.domain.repository.ResolvedModel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -26,7 +27,6 @@ class AlignedRunsTest {
     private static final int FIRST = 140;
     private static final int COUNT = 20;
 
-    private static ModelRepository repository;
     private static OnnxBackend onnx;
     private static ResolvedModel generator;
     private static List<String> outputs;
@@ -36,9 +36,9 @@ class AlignedRunsTest {
     @BeforeAll
     static void open() {
         Path root = Path.of(System.getProperty("genaug.root", "../.."));
-        repository = ModelRepository.open(root.resolve("deploy/model-repository"));
         onnx = new OnnxBackend(new OnnxBackend.Settings(1, false));
-        generator = repository.resolve("shapes-generator", "", "generator");
+        generator = ModelRepository.open(root.resolve("deploy/model-repository"))
+                .resolve("shapes-generator", "", "generator");
         d = generator.manifest().getLatent().getDimension();
         outputs = new ArrayList<>(List.of("image"));
         generator.manifest().getFeaturesList().forEach(f -> outputs.add(f.getName()));
@@ -58,7 +58,7 @@ class AlignedRunsTest {
 
     /** Every output of the COUNT latents, run in consecutive runs of {@code run} latents. */
     private static Map<String, float[]> inRunsOf(int run, boolean padded) {
-        Map<String, List<FloatTensor>> parts = new java.util.HashMap<>();
+        Map<String, List<FloatTensor>> parts = new HashMap<>();
         for (int start = 0; start < COUNT; start += run) {
             int n = Math.min(run, COUNT - start);
             float[] z = Arrays.copyOfRange(latents, start * d, (start + n) * d);
@@ -68,7 +68,7 @@ class AlignedRunsTest {
             out.forEach((name, t) ->
                     parts.computeIfAbsent(name, k -> new ArrayList<>()).add(t));
         }
-        Map<String, float[]> all = new java.util.HashMap<>();
+        Map<String, float[]> all = new HashMap<>();
         parts.forEach((name, ts) -> all.put(name, FloatTensor.concat(ts).data()));
         return all;
     }
