@@ -168,8 +168,8 @@ final class LabellerEvalCommand implements Callable<Integer> {
 
     @Option(
             names = "--int8",
-            description =
-                    "Also label with the 8-bit integer export of each labeller (int8_miou, int8_label_agreement).")
+            description = "Also label with the 8-bit integer export of each labeller (int8_miou, int8_label_agreement,"
+                    + " int8_mean_confidence_error against the float export, int8_export_s).")
     boolean int8;
 
     @Option(
@@ -367,14 +367,20 @@ final class LabellerEvalCommand implements Callable<Integer> {
         row.put(prefix + "confidence", ConfidenceReport.figures(confident));
         float[] firstLabels = java.util.Arrays.copyOf(labels, SHOWN * 4096);
         if (int8) {
-            byte[] quantized = LabellerOnnx.exportInt8(e, inputs, 64, 64, "genaug-eval", train.maps);
             long t1 = System.nanoTime();
-            float[] int8Labels = labelAll(onnx, quantized, test).labels();
+            byte[] quantized = LabellerOnnx.exportInt8(e, inputs, 64, 64, "genaug-eval", train.maps);
+            row.put(prefix + "int8_export_s", (System.nanoTime() - t1) / 1e9);
+            t1 = System.nanoTime();
+            Labelled int8Labelled = labelAll(onnx, quantized, test);
+            float[] int8Labels = int8Labelled.labels();
             row.put(prefix + "int8_label_s", (System.nanoTime() - t1) / 1e9);
             int same = 0;
+            double confidenceError = 0;
             for (int i = 0; i < labels.length; i++) {
                 same += labels[i] == int8Labels[i] ? 1 : 0;
+                confidenceError += Math.abs(int8Labelled.confidence()[i] - labelled.confidence()[i]);
             }
+            row.put(prefix + "int8_mean_confidence_error", confidenceError / labels.length);
             row.put(prefix + "int8_miou", score(int8Labels, test, classes).meanIou());
             row.put(prefix + "int8_label_agreement", (double) same / labels.length);
         }

@@ -13,9 +13,10 @@ import dev.genaug.api.onnx.ValueInfoProto;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
+import java.util.PriorityQueue;
 import java.util.function.BinaryOperator;
+import java.util.stream.IntStream;
 
 /**
  * Exports an {@link Ensemble} as one ONNX graph (opset 17) that reads the generator's outputs at
@@ -38,10 +39,19 @@ public final class LabellerOnnx {
     public record Input(String name, int channels, int stride) {}
 
     private static final String MICROSOFT = "com.microsoft";
-    /** Pixels whose activations set the int8 graph's scales. */
-    private static final int CALIBRATION_PIXELS = 8192;
-    /** Share of standardised feature magnitudes the int8 input scale covers; the rest saturate. */
-    private static final double INPUT_CLIP_QUANTILE = 0.9999;
+    /**
+     * Most calibration pixels whose activations set the int8 graph's scales (evenly spaced when the
+     * pictures have more). Small parts cover few pixels and give some units and features their
+     * largest values, so a sparse sample (8192 pixels once) clipped exactly what labels them.
+     */
+    private static final int CALIBRATION_PIXELS = 131_072;
+    /**
+     * Share of the calibration pixels' standardised feature magnitudes the int8 input scale covers
+     * without clipping: all but the extreme few, whose range would coarsen every other pixel's step.
+     */
+    private static final double INPUT_QUANTILE = 0.99999;
+    /** Calibration pixels run through the members at once. */
+    private static final int CALIBRATION_CHUNK = 4096;
     /** Largest weight magnitude in int8 units. */
     private static final int WEIGHT_LEVELS = 63;
 
@@ -523,14 +533,8 @@ public final class LabellerOnnx {
         float[] mean = ensemble.mean();
         float[] std = ensemble.std();
 
-        float[] act = calibrationRows(calibration, mean, std);
-        int rows = act.length / d;
-        float[] magnitudes = new float[act.length];
-        for (int i = 0; i < act.length; i++) {
-            magnitudes[i] = Math.abs(act[i]);
-        }
-        Arrays.sort(magnitudes);
-        float inputScale = Math.max(magnitudes[(int) ((magnitudes.length - 1) * INPUT_CLIP_QUANTILE)], 1e-3f) / 127;
+        Calibration calibrated = calibrate(ensemble, calibration);
+        float inputScale = Math.max(calibrated.inputLimit(), 1e-3f) / 127;
 
         String features = pixelFeatures(inputs, mean, std, height, width);
         String a = node(
@@ -558,17 +562,8 @@ public final class LabellerOnnx {
                     bias[m * out + j] = f[1][j];
                 }
             }
-            // Calibrate on the float activations, then equalise: unit j's output divided by its
-            // largest value, the input units' scales multiplied in.
-            float[] z = new float[rows * e * out];
-            PixelMlp.affine(act, rows, inWidth, weight, bias, z, e * out);
-            float[] unitMax = new float[e * out];
-            if (!last) {
-                for (int i = 0; i < z.length; i++) {
-                    z[i] = Math.max(z[i], 0f);
-                    unitMax[i % (e * out)] = Math.max(unitMax[i % (e * out)], z[i]);
-                }
-            }
+            // Equalise: unit j's output divided by its largest value, the input units' scales multiplied in.
+            float[] unitMax = last ? new float[e * out] : calibrated.unitMax()[l];
             float[] divisor = new float[e * out];
             float[] quantScale = new float[e * out];
             byte[] quantized = new byte[weight.length];
@@ -607,7 +602,6 @@ public final class LabellerOnnx {
             aZero = uint8s(name + "_zero", (byte) 0);
             a = node("QuantizeLinear", List.of(product, aScale, aZero), name + "_q");
             inScale = divisor;
-            act = z;
         }
 
         // Logits [N * H * W, E * classes] -> [N, E, classes, H * W] (tail: softmax over the classes).
@@ -635,23 +629,96 @@ public final class LabellerOnnx {
                 "an ensemble of " + e + " per-pixel MLPs over generator features, 8-bit integer arithmetic");
     }
 
-    /** Evenly spaced pixels of the calibration pictures, standardised: [rows][features]. */
-    private static float[] calibrationRows(FeatureMaps calibration, float[] mean, float[] std) {
+    /**
+     * What sets the int8 graph's scales: the {@link #INPUT_QUANTILE} quantile of the standardised
+     * features' magnitudes, and per hidden layer each unit's largest output after its ReLU with the
+     * features clipped there, as the graph clips them: [layer][member * units + unit].
+     */
+    record Calibration(float inputLimit, float[][] unitMax) {}
+
+    /**
+     * Runs the members in float over the calibration pixels (all of them, or {@link
+     * #CALIBRATION_PIXELS} evenly spaced), a chunk at a time so that memory stays small: a first
+     * pass finds the input limit (the largest magnitudes in a small heap), a second the units' maxima.
+     */
+    static Calibration calibrate(Ensemble ensemble, FeatureMaps calibration) {
+        List<PixelMlp> members = ensemble.members();
+        PixelMlp any = members.get(0);
+        int d = any.sizes[0];
+        float[][][][] layers = new float[members.size()][any.layers() - 1][][];
+        float[][] unitMax = new float[any.layers() - 1][];
+        for (int l = 0; l < any.layers() - 1; l++) {
+            unitMax[l] = new float[members.size() * any.sizes[l + 1]];
+            for (int m = 0; m < members.size(); m++) {
+                layers[m][l] = folded(members.get(m), l);
+            }
+        }
+        int rows = (int)
+                Math.min((long) calibration.images() * calibration.height() * calibration.width(), CALIBRATION_PIXELS);
+        float[] act = new float[CALIBRATION_CHUNK * d];
+        // The limit is the k-th largest magnitude: the heap keeps the k largest seen so far.
+        int k = (int) ((double) rows * d * (1 - INPUT_QUANTILE)) + 1;
+        PriorityQueue<Float> largest = new PriorityQueue<>(k + 1);
+        for (int from = 0; from < rows; from += CALIBRATION_CHUNK) {
+            int n = standardised(ensemble, calibration, rows, from, act);
+            for (int i = 0; i < n * d; i++) {
+                float v = Math.abs(act[i]);
+                if (largest.size() < k) {
+                    largest.add(v);
+                } else if (v > largest.peek()) {
+                    largest.poll();
+                    largest.add(v);
+                }
+            }
+        }
+        float limit = largest.peek();
+        for (int from = 0; from < rows; from += CALIBRATION_CHUNK) {
+            int n = standardised(ensemble, calibration, rows, from, act);
+            for (int i = 0; i < n * d; i++) {
+                act[i] = Math.clamp(act[i], -limit, limit);
+            }
+            float[] clipped = act;
+            // Members in parallel: each writes only its own units' maxima.
+            IntStream.range(0, members.size()).parallel().forEach(m -> {
+                float[] x = clipped;
+                for (int l = 0; l < any.layers() - 1; l++) {
+                    int in = any.sizes[l];
+                    int out = any.sizes[l + 1];
+                    float[] z = new float[n * out];
+                    PixelMlp.affine(x, n, in, layers[m][l][0], layers[m][l][1], z, out);
+                    for (int i = 0; i < z.length; i++) {
+                        z[i] = Math.max(z[i], 0f);
+                        int unit = m * out + i % out;
+                        unitMax[l][unit] = Math.max(unitMax[l][unit], z[i]);
+                    }
+                    x = z;
+                }
+            });
+        }
+        return new Calibration(limit, unitMax);
+    }
+
+    /**
+     * Standardised features of calibration rows [from, from + chunk) of {@code rows} evenly spaced
+     * pixels into {@code act}; returns how many rows it wrote.
+     */
+    private static int standardised(Ensemble ensemble, FeatureMaps calibration, int rows, int from, float[] act) {
+        float[] mean = ensemble.mean();
+        float[] std = ensemble.std();
         int d = mean.length;
         int plane = calibration.height() * calibration.width();
         long total = (long) calibration.images() * plane;
-        int rows = (int) Math.min(total, CALIBRATION_PIXELS);
-        float[] act = new float[rows * d];
-        for (int r = 0; r < rows; r++) {
-            long pixel = r * total / rows;
+        int n = Math.min(CALIBRATION_CHUNK, rows - from);
+        for (int r = 0; r < n; r++) {
+            long pixel = (from + r) * total / rows;
             int image = (int) (pixel / plane);
             int inPlane = (int) (pixel % plane);
             calibration.pixel(image, inPlane / calibration.width(), inPlane % calibration.width(), act, r * d);
-            for (int k = 0; k < d; k++) {
-                act[r * d + k] = (act[r * d + k] - mean[k]) / std[k];
+            for (int c = 0; c < d; c++) {
+                act[r * d + c] = (act[r * d + c] - mean[c]) / std[c];
             }
         }
-        return act;
+        return n;
     }
 
     /**

@@ -169,6 +169,66 @@ class LabellerOnnxTest {
         }
     }
 
+    @Test
+    void shouldSetTheEightBitScalesFromEveryPixelWhenThePicturesHoldFewerThanTheCap() {
+        // 16 pictures, 65,536 pixels (under the cap), read by an ensemble of the image alone. One
+        // pixel's colour becomes extreme (below the input limit) where a sample of every 8th pixel
+        // would skip it, as such samples skipped the pixels of small parts.
+        int pictures = 16;
+        FeatureMaps.Level image = repeated(maps, pictures).levels().get(0);
+        assertThat(image.name()).isEqualTo("image");
+        FeatureMaps plain = new FeatureMaps(pictures, 64, 64, List.of(image));
+        byte[] masks = new byte[pictures * 4096];
+        for (int i = 0; i < pictures; i++) {
+            System.arraycopy(ShapesParts.render(1, i).mask(), 0, masks, i * 4096, 4096);
+        }
+        Ensemble colours = LabellerTrainer.train(
+                plain,
+                masks,
+                ShapesParts.CLASSES.size(),
+                new LabellerTrainer.Settings(2, new int[] {8, 4}, 1, 10, 5, 64, 1e-3f, 2),
+                (m, e, l) -> {},
+                () -> false);
+        int picture = 13;
+        int pixel = 37 * 64 + 21;
+        assertThat((picture * 4096 + pixel) % 8).isNotZero();
+        LabellerOnnx.Calibration without = LabellerOnnx.calibrate(colours, plain);
+        // The colour that drives member 0's first unit hardest, each channel at 0.9 of the limit.
+        PixelMlp member = colours.members().get(0);
+        float[] data = image.data().clone();
+        for (int c = 0; c < image.channels(); c++) {
+            float sign = Math.signum(member.w[0][c * member.sizes[1]]);
+            data[(picture * image.channels() + c) * 4096 + pixel] =
+                    colours.mean()[c] + sign * 0.9f * without.inputLimit() * colours.std()[c];
+        }
+        FeatureMaps changed = new FeatureMaps(
+                pictures, 64, 64, List.of(new FeatureMaps.Level(image.name(), image.channels(), 1, data)));
+
+        LabellerOnnx.Calibration with = LabellerOnnx.calibrate(colours, changed);
+
+        assertThat(with.inputLimit())
+                .as("a quantile: one pixel does not move it")
+                .isEqualTo(without.inputLimit());
+        assertThat(with.unitMax()[0][0])
+                .as("member 0's first unit: its largest output is the changed pixel's")
+                .isGreaterThan(without.unitMax()[0][0]);
+    }
+
+    /** {@code n} pictures: the maps' pictures in turn. */
+    private static FeatureMaps repeated(FeatureMaps all, int n) {
+        List<FeatureMaps.Level> levels = all.levels().stream()
+                .map(l -> {
+                    int per = l.data().length / all.images();
+                    float[] data = new float[per * n];
+                    for (int i = 0; i < n; i++) {
+                        System.arraycopy(l.data(), (i % all.images()) * per, data, i * per, per);
+                    }
+                    return new FeatureMaps.Level(l.name(), l.channels(), l.stride(), data);
+                })
+                .toList();
+        return new FeatureMaps(n, all.height(), all.width(), levels);
+    }
+
     /** Labels the maps and closes the session: every test stages its own model under the same name. */
     private static Map<String, FloatTensor> labelAll(ResolvedModel labeller) {
         try {
